@@ -1,17 +1,27 @@
 """Train the demo model (class-conditional UNet2DModel on the generated shapes data set).
 
-Recipe: v-prediction, squaredcos_cap_v2 schedule (1000 steps), min-SNR-gamma weighting adapted to v
-(weight = min(snr, gamma) / (snr + 1)), uniform integer timesteps, label dropout to the null class 9,
-AdamW with linear warm-up then constant (or cosine) learning rate, gradient clipping, EMA of weights.
+Recipe: v-prediction, squaredcos_cap_v2 schedule (1000 steps), per-timestep loss weight chosen by
+--loss-weighting (see LOSS_WEIGHTINGS), integer timesteps drawn by --t-sampling, label dropout to the
+null class 9, AdamW with linear warm-up then constant (or cosine) learning rate, gradient clipping,
+EMA of weights.
 Evaluation: 90 samples (10 per class) with DDIM-50 (diffusers semantics, leading spacing,
-steps_offset 1, set_alpha_to_one false, eta 0, clip_sample) and classifier-free guidance 3 using
-the EMA weights, scored with tools/checker.py.
+steps_offset 1, set_alpha_to_one false, eta 0, no x0 clipping by default: see --eval-clip) and
+classifier-free guidance 3 using the EMA weights, scored with tools/checker.py.
 
 Determinism: batch k uses demo_data.make_batch(seed, k, batch) and a per-step generator seeded
 from (seed, k) for timesteps, noise and label dropout, so --resume continues exactly.
 
+Checkpoints are written in split form (each file well under 16 MiB for the demo config, so that a
+GPU machine can send them back): OUT/ckpt_model.pt (format, config, args, step, elapsed time,
+model, EMA, curve, RNG states: everything but the optimizer; tools/export.py reads it) and
+OUT/ckpt_opt.pt ({"format": "demo-train-v1-opt", "step", "optimizer"}; a bare optimizer state dict
+is accepted too). --resume continues from OUT; --resume-from DIR continues from the checkpoint in
+DIR (split files, or a legacy single ckpt_latest.pt) and writes to OUT.
+
 Example (CPU smoke test):  /usr/bin/python3 tools/train.py --device cpu --threads 2 --minutes 1 --out /tmp/run
 Example (GPU):             python3 tools/train.py --device cuda --minutes 10 --out "$OUT/run"
+Example (resume a GPU run on CPU, 2 steps; prints which training arguments differ):
+    /usr/bin/python3 tools/train.py --device cpu --threads 1 --batch 8 --max-steps 3044 --resume-from tools/checkpoints/gpu-run1 --out /tmp/cont --no-final-eval
 """
 import argparse
 import copy
@@ -35,7 +45,26 @@ import pngio  # noqa: E402
 import unet  # noqa: E402
 
 DEFAULT_CONFIG = os.path.join(os.path.dirname(HERE), "models", "demo", "config.json")
-CKPT_NAME = "ckpt_latest.pt"
+CKPT_NAME = "ckpt_latest.pt"          # legacy single-file checkpoint (read only)
+CKPT_MODEL = "ckpt_model.pt"          # everything but the optimizer
+CKPT_OPT = "ckpt_opt.pt"              # the optimizer state
+SPLIT_LIMIT = 16 * 1024 * 1024        # each split file should stay below this (transfer limit)
+
+# --loss-weighting: weight on the per-image v-MSE as a function of snr = a / (1 - a).
+# In x0 terms v-MSE = (snr + 1) * x0-MSE, so "min-snr" is min(snr, gamma) * x0-MSE, which
+# vanishes at high noise (weight 8e-4 at t = 981), where the sampler decides the layout.
+LOSS_WEIGHTINGS = {
+    "min-snr": "min(snr, gamma) / (snr + 1)   (diffusers' min-SNR for v; ~0 at high noise)",
+    "min-snr-floor": "max(min(snr, gamma), 1) / (snr + 1)   (plain v-MSE for snr <= 1, min-SNR above)",
+    "v": "1   (plain v-MSE)",
+}
+T_SAMPLINGS = ("uniform", "high-noise")
+# arguments that define the training trajectory (compared on resume); values assumed for checkpoints
+# written before an argument existed
+TRAINING_ARGS = ("seed", "batch", "lr", "min_lr_frac", "warmup", "lr_schedule", "total_steps", "weight_decay",
+                 "beta2", "clip", "ema", "p_uncond", "loss_weighting", "snr_gamma", "t_sampling", "t_high_frac",
+                 "t_high_min")
+OLD_ARG_DEFAULTS = {"loss_weighting": "min-snr", "t_sampling": "uniform", "t_high_frac": 0.25, "t_high_min": 700}
 
 
 def parse_args(argv=None):
@@ -46,7 +75,11 @@ def parse_args(argv=None):
     ap.add_argument("--minutes", type=float, default=10.0,
                     help="wall-clock budget of THIS invocation, including evaluations and checkpoints")
     ap.add_argument("--max-steps", type=int, default=0, help="stop at this global step (0 = no limit)")
-    ap.add_argument("--resume", action="store_true", help="continue from OUT/ckpt_latest.pt (if present)")
+    ap.add_argument("--resume", action="store_true",
+                    help="continue from the checkpoint in OUT (ckpt_model.pt + ckpt_opt.pt, or legacy ckpt_latest.pt), if present")
+    ap.add_argument("--resume-from", metavar="DIR",
+                    help="continue from the checkpoint in DIR (split files or legacy ckpt_latest.pt; a file path "
+                         "to ckpt_latest.pt or ckpt_model.pt also works); results go to --out")
     ap.add_argument("--config", default=DEFAULT_CONFIG)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--batch", type=int, default=128)
@@ -60,7 +93,15 @@ def parse_args(argv=None):
     ap.add_argument("--clip", type=float, default=1.0, help="gradient norm clipping")
     ap.add_argument("--ema", type=float, default=0.999, help="EMA decay (with warm-up min(d, (1+n)/(10+n)))")
     ap.add_argument("--p-uncond", type=float, default=0.1, help="label dropout probability (to class 9)")
-    ap.add_argument("--snr-gamma", type=float, default=5.0, help="min-SNR gamma; 0 = plain v MSE")
+    ap.add_argument("--loss-weighting", choices=sorted(LOSS_WEIGHTINGS), default="min-snr-floor",
+                    help="per-timestep weight of the v-MSE: " + "; ".join("%s = %s" % kv for kv in sorted(LOSS_WEIGHTINGS.items())))
+    ap.add_argument("--snr-gamma", type=float, default=5.0,
+                    help="gamma of the min-snr weightings; 0 = plain v MSE whatever --loss-weighting says")
+    ap.add_argument("--t-sampling", choices=T_SAMPLINGS, default="uniform",
+                    help="uniform: t uniform in [0, 999]; high-noise: with probability --t-high-frac t is drawn "
+                         "uniformly from [--t-high-min, 999] instead")
+    ap.add_argument("--t-high-frac", type=float, default=0.25)
+    ap.add_argument("--t-high-min", type=int, default=700)
     ap.add_argument("--bf16", choices=("auto", "on", "off"), default="auto", help="bf16 autocast (cuda only)")
     ap.add_argument("--compile", action="store_true", help="torch.compile the training model (torch 2.x, experimental)")
     ap.add_argument("--ckpt-every-minutes", type=float, default=5.0)
@@ -68,6 +109,10 @@ def parse_args(argv=None):
     ap.add_argument("--eval-steps", type=int, default=50)
     ap.add_argument("--eval-guidance", type=float, default=3.0)
     ap.add_argument("--eval-per-class", type=int, default=10)
+    ap.add_argument("--eval-clip", choices=("off", "x0", "x0-eps"), default="off",
+                    help="x0 clipping in the DDIM evaluation: off (the shipped scheduler config); x0 = diffusers "
+                         "clip_sample with the unclipped eps (what gpu-run1 used: breaks with CFG 3); x0-eps = clip and "
+                         "re-derive eps (use_clipped_model_output)")
     ap.add_argument("--eval-seed", type=int, default=20240601)
     ap.add_argument("--no-final-eval", action="store_true")
     ap.add_argument("--log-every-seconds", type=float, default=30.0)
@@ -92,6 +137,45 @@ def save_atomic(obj, path):
     tmp = path + ".tmp"
     torch.save(obj, tmp)
     os.replace(tmp, path)
+    size = os.path.getsize(path)
+    if size >= SPLIT_LIMIT:
+        log("warning: %s is %.1f MiB (>= 16 MiB)" % (path, size / 2 ** 20))
+
+
+def loss_weights(acp, weighting, gamma):
+    """Per-timestep weight [T] (float64) of the per-image v-MSE."""
+    snr = acp.double() / (1 - acp.double())
+    if gamma <= 0 or weighting == "v":
+        return torch.ones_like(snr)
+    if weighting == "min-snr":
+        return torch.clamp(snr, max=gamma) / (snr + 1)
+    if weighting == "min-snr-floor":
+        return torch.clamp(torch.clamp(snr, max=gamma), min=1.0) / (snr + 1)
+    raise ValueError("unknown loss weighting %r" % weighting)
+
+
+def torch_load(path, dev):
+    try:
+        return torch.load(path, map_location=dev, weights_only=False)
+    except TypeError:
+        return torch.load(path, map_location=dev)
+
+
+def find_checkpoint(where):
+    """(model_path, opt_path or None) for a directory or a file; None if there is no checkpoint."""
+    if os.path.isdir(where):
+        split = os.path.join(where, CKPT_MODEL)
+        single = os.path.join(where, CKPT_NAME)
+        if os.path.exists(split) and (not os.path.exists(single) or os.path.getmtime(split) >= os.path.getmtime(single)):
+            return split, os.path.join(where, CKPT_OPT)
+        if os.path.exists(single):
+            return single, None
+        return None
+    if not os.path.exists(where):
+        return None
+    if os.path.basename(where) == CKPT_MODEL:
+        return where, os.path.join(os.path.dirname(where), CKPT_OPT)
+    return where, None
 
 
 class Trainer:
@@ -128,12 +212,10 @@ class Trainer:
             self.opt = torch.optim.AdamW(self.model.parameters(), **opt_kw)
         acp = diffusion.alphas_cumprod()
         self.acp = acp.to(self.dev)
-        snr = acp.double() / (1 - acp.double())
-        if a.snr_gamma > 0:
-            w = torch.clamp(snr, max=a.snr_gamma) / (snr + 1)
-        else:
-            w = torch.ones_like(snr)
+        w = loss_weights(acp, a.loss_weighting, a.snr_gamma)
         self.loss_w = w.to(torch.float32).to(self.dev)
+        if not (0 <= a.t_high_min < diffusion.NUM_TRAIN_TIMESTEPS and 0 <= a.t_high_frac <= 1):
+            raise SystemExit("--t-high-min must be in [0, 999] and --t-high-frac in [0, 1]")
         self.sqrt_a = acp.sqrt().to(self.dev)
         self.sqrt_1ma = (1 - acp).sqrt().to(self.dev)
         self.gen = torch.Generator(device=self.dev)
@@ -149,6 +231,7 @@ class Trainer:
 
     # ---- state -----------------------------------------------------------------------------
     def state(self, elapsed_now):
+        """(model part, optimizer part) of a checkpoint."""
         st = {
             "format": "demo-train-v1",
             "config": self.config,
@@ -157,34 +240,80 @@ class Trainer:
             "elapsed_seconds": self.elapsed_before + elapsed_now,
             "model": self.model.state_dict(),
             "ema": self.ema.state_dict(),
-            "optimizer": self.opt.state_dict(),
             "curve": self.curve,
             "torch_version": torch.__version__,
+            "device_type": self.dev.type,
             "rng_cpu": torch.get_rng_state(),
             "rng_step_gen": self.gen.get_state(),
         }
         if self.cuda:
             st["rng_cuda"] = torch.cuda.get_rng_state(self.dev)
-        return st
+        opt = {"format": "demo-train-v1-opt", "step": self.step, "optimizer": self.opt.state_dict()}
+        return st, opt
 
-    def load(self, path):
-        try:
-            st = torch.load(path, map_location=self.dev, weights_only=False)
-        except TypeError:
-            st = torch.load(path, map_location=self.dev)
+    def save(self, out_dir, elapsed_now):
+        st, opt = self.state(elapsed_now)
+        # optimizer first, model file last: a crash in between leaves a step mismatch that load() reports
+        save_atomic(opt, os.path.join(out_dir, CKPT_OPT))
+        save_atomic(st, os.path.join(out_dir, CKPT_MODEL))
+
+    def load(self, model_path, opt_path=None):
+        st = torch_load(model_path, self.dev)
         if st.get("format") != "demo-train-v1":
-            raise SystemExit("not a demo-train-v1 checkpoint: %s" % path)
+            raise SystemExit("not a demo-train-v1 checkpoint: %s" % model_path)
+        if opt_path is None:
+            if "optimizer" not in st:
+                raise SystemExit("%s has no optimizer state and no %s was given" % (model_path, CKPT_OPT))
+            opt_sd = st["optimizer"]
+        else:
+            if not os.path.exists(opt_path):
+                raise SystemExit("optimizer state %s missing (split checkpoint needs both %s and %s)"
+                                 % (opt_path, CKPT_MODEL, CKPT_OPT))
+            o = torch_load(opt_path, self.dev)
+            if isinstance(o, dict) and o.get("format") == "demo-train-v1-opt":
+                if int(o["step"]) != int(st["step"]):
+                    raise SystemExit("%s is for step %s but %s for step %s" % (opt_path, o["step"], model_path, st["step"]))
+                opt_sd = o["optimizer"]
+            elif isinstance(o, dict) and "state" in o and "param_groups" in o:
+                opt_sd = o  # bare optimizer state dict (gpu-run1); check Adam's step counter instead
+                steps = {int(v["step"]) for v in o["state"].values() if "step" in v}
+                if steps and steps != {int(st["step"])}:
+                    raise SystemExit("%s has Adam step %s but %s is at step %s" % (opt_path, sorted(steps), model_path, st["step"]))
+            else:
+                raise SystemExit("not an optimizer checkpoint: %s" % opt_path)
         self.model.load_state_dict(st["model"])
         self.ema.load_state_dict(st["ema"])
-        self.opt.load_state_dict(st["optimizer"])
+        # keep this optimizer's implementation flags (a CUDA run saves fused=True, which a CPU
+        # optimizer cannot use; torch 1.13 does not know some of the keys of torch 2.x)
+        own = [{k: g[k] for k in ("fused", "foreach", "capturable", "differentiable") if k in g}
+               for g in self.opt.param_groups]
+        self.opt.load_state_dict(opt_sd)
+        for g, keep in zip(self.opt.param_groups, own):
+            for k in ("fused", "foreach", "capturable", "differentiable"):
+                if k in keep:
+                    g[k] = keep[k]
+                else:
+                    g.pop(k, None)
+        for s in self.opt.state.values():  # Adam's step counter: CPU float32 unless fused/capturable
+            if "step" in s and torch.is_tensor(s["step"]):
+                want = self.dev if any(g.get("fused") or g.get("capturable") for g in self.opt.param_groups) else "cpu"
+                s["step"] = s["step"].to(want, torch.float32)
         self.step = int(st["step"])
         self.elapsed_before = float(st["elapsed_seconds"])
         self.curve = list(st["curve"])
         torch.set_rng_state(st["rng_cpu"].cpu())
+        saved_type = st.get("device_type", "cuda" if "rng_cuda" in st else "cpu")
         if self.cuda and "rng_cuda" in st:
             torch.cuda.set_rng_state(st["rng_cuda"].cpu(), self.dev)
-        self.gen.set_state(st["rng_step_gen"].cpu())
-
+        if saved_type == self.dev.type:
+            # (the step generator is re-seeded every step, so its state only matters for bit-equal files)
+            self.gen.set_state(st["rng_step_gen"].cpu())
+        old = dict(OLD_ARG_DEFAULTS)
+        old.update(st.get("args", {}))
+        now = vars(self.a)
+        diff = ["%s %r -> %r" % (k, old.get(k), now.get(k)) for k in TRAINING_ARGS if old.get(k) != now.get(k)]
+        if diff:
+            log("note: training arguments differ from the checkpoint's (not an exact continuation): " + "; ".join(diff))
     # ---- one step --------------------------------------------------------------------------
     def train_step(self):
         a, k = self.a, self.step
@@ -194,6 +323,10 @@ class Trainer:
         t = torch.randint(0, diffusion.NUM_TRAIN_TIMESTEPS, (n,), generator=self.gen, device=self.dev)
         noise = torch.randn(x0.shape, generator=self.gen, device=self.dev)
         drop = torch.rand((n,), generator=self.gen, device=self.dev) < a.p_uncond
+        if a.t_sampling == "high-noise":  # drawn after the uniform stream, which stays unchanged
+            hi = torch.randint(a.t_high_min, diffusion.NUM_TRAIN_TIMESTEPS, (n,), generator=self.gen, device=self.dev)
+            use = torch.rand((n,), generator=self.gen, device=self.dev) < a.t_high_frac
+            t = torch.where(use, hi, t)
         labels = torch.where(drop, torch.full_like(labels, demo_data.NULL_CLASS), labels)
         sa = self.sqrt_a[t].view(n, 1, 1, 1)
         s1 = self.sqrt_1ma[t].view(n, 1, 1, 1)
@@ -233,7 +366,8 @@ class Trainer:
         g.manual_seed(a.eval_seed)
         noise = torch.randn((labels.numel(), 3, 32, 32), generator=g).to(self.dev)
         imgs = diffusion.ddim_sample(self.ema, labels.to(self.dev), noise, num_steps=a.eval_steps,
-                                     guidance=a.eval_guidance)
+                                     guidance=a.eval_guidance, clip_sample=a.eval_clip != "off",
+                                     use_clipped_model_output=a.eval_clip == "x0-eps")
         pred = checker.check(imgs.cpu())
         fid = (pred == labels).double().mean().item()
         per_class = [(pred[labels == c] == c).double().mean().item() for c in range(9)]
@@ -245,12 +379,18 @@ class Trainer:
     def run(self):
         a = self.a
         os.makedirs(a.out, exist_ok=True)
-        ckpt_path = os.path.join(a.out, CKPT_NAME)
-        if a.resume and os.path.exists(ckpt_path):
-            self.load(ckpt_path)
-            log("resumed from %s at step %d (%.1f min elapsed before)" % (ckpt_path, self.step, self.elapsed_before / 60))
-        elif a.resume:
-            log("no checkpoint at %s, starting fresh" % ckpt_path)
+        ckpt_path = os.path.join(a.out, CKPT_MODEL)
+        src = a.resume_from or (a.out if a.resume else None)
+        if src is not None:
+            found = find_checkpoint(src)
+            if found is None and a.resume_from:
+                raise SystemExit("--resume-from %s: no %s or %s there" % (src, CKPT_MODEL, CKPT_NAME))
+            if found is not None:
+                self.load(*found)
+                log("resumed from %s%s at step %d (%.1f min elapsed before)"
+                    % (found[0], " + " + found[1] if found[1] else "", self.step, self.elapsed_before / 60))
+            else:
+                log("no checkpoint in %s, starting fresh" % src)
         # rewrite the curve file from the checkpoint's curve (drops entries logged after it)
         curve_path = os.path.join(a.out, "curve.jsonl")
         with open(curve_path, "w") as f:
@@ -306,7 +446,7 @@ class Trainer:
                 % (self.step, fid, " ".join("%.1f" % p for p in per_class), eval_time))
 
         def do_ckpt():
-            save_atomic(self.state(time.time() - t0), ckpt_path)
+            self.save(a.out, time.time() - t0)
 
         def reserve_seconds():
             """Time to keep for the final evaluation + checkpoint."""
