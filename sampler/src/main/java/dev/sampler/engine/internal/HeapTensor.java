@@ -42,6 +42,25 @@ public final class HeapTensor implements Tensor {
     return h;
   }
 
+  /** A new tensor of {@code owner} holding a copy of {@code data}; the lengths must agree. */
+  public static HeapTensor upload(Object owner, float[] data, int... shape) {
+    HeapTensor h = new HeapTensor(owner, shape);
+    if (data.length != h.n()) {
+      throw new IllegalArgumentException("upload: " + data.length + " values for shape of size " + h.n());
+    }
+    System.arraycopy(data, 0, h.writable(), 0, h.n());
+    return h;
+  }
+
+  /** Copies the contents of {@code owner}'s tensor into {@code dst}; the lengths must agree. */
+  public static void download(Object owner, Tensor tensor, float[] dst) {
+    HeapTensor h = of(owner, tensor);
+    if (dst.length != h.n()) {
+      throw new IllegalArgumentException("download: destination has " + dst.length + " values, tensor " + h.n());
+    }
+    System.arraycopy(h.data(), 0, dst, 0, h.n());
+  }
+
   /** The backing array (length {@code size() + SLACK}). */
   public float[] data() {
     return data;

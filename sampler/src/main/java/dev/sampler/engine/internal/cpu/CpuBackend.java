@@ -111,21 +111,12 @@ public final class CpuBackend implements TensorBackend {
 
   @Override
   public Tensor upload(float[] data, int... shape) {
-    HeapTensor h = new HeapTensor(this, shape);
-    if (data.length != h.n()) {
-      throw new IllegalArgumentException("upload: " + data.length + " values for shape of size " + h.n());
-    }
-    System.arraycopy(data, 0, h.writable(), 0, h.n());
-    return h;
+    return HeapTensor.upload(this, data, shape);
   }
 
   @Override
   public void download(Tensor tensor, float[] dst) {
-    HeapTensor h = t(tensor);
-    if (dst.length != h.n()) {
-      throw new IllegalArgumentException("download: destination has " + dst.length + " values, tensor " + h.n());
-    }
-    System.arraycopy(h.data(), 0, dst, 0, h.n());
+    HeapTensor.download(this, tensor, dst);
   }
 
   // ------------------------------------------------------------------------------------------
