@@ -26,9 +26,10 @@ import picocli.CommandLine.Model.CommandSpec;
     name = "demo",
     mixinStandardHelpOptions = true,
     description = {
-      "Run the demo model on its shipped example: 9 noisy images (one per class) go through one",
-      "UNet forward pass; the output is checked against PyTorch's and drawn as a PNG",
-      "(top row: noisy input, bottom row: the model's estimate of the clean image)."
+      "Run the demo model on its shipped example and check it against PyTorch.",
+      "Nine noisy images (one per class) go through one UNet forward pass; the output is compared",
+      "with PyTorch's and drawn as OUT/denoise.png (top row: noisy input, bottom row: the model's",
+      "one-step estimate of the clean image)."
     })
 final class DemoCommand implements Callable<Integer> {
 
