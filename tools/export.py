@@ -8,7 +8,6 @@ Writes: config.json (the training config, i.e. models/demo/config.json),
   /usr/bin/python3 tools/export.py --random-init 1 --out /tmp/random_model
 """
 import argparse
-import hashlib
 import json
 import os
 import sys
@@ -23,14 +22,6 @@ import safetensors_io  # noqa: E402
 import unet  # noqa: E402
 
 DEFAULT_CONFIG = os.path.join(os.path.dirname(HERE), "models", "demo", "config.json")
-
-
-def sha256_file(path):
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def load_checkpoint(path):
@@ -83,7 +74,7 @@ def main(argv=None):
         config = st["config"]
         sd = st[a.weights]
         meta = {"source": "tools/export.py", "weights": a.weights, "step": str(st["step"]),
-                "checkpoint_sha256": sha256_file(a.ckpt)}
+                "checkpoint_sha256": safetensors_io.sha256_file(a.ckpt)}
         fid = [e for e in st.get("curve", []) if e.get("fidelity") is not None]
         if fid:
             meta["last_eval_fidelity"] = repr(fid[-1]["fidelity"])
@@ -99,7 +90,7 @@ def main(argv=None):
         sd = {k: v + 0.05 * torch.randn(v.shape, generator=g) for k, v in sd.items()}
         meta = {"source": "tools/export.py", "weights": "random-init", "seed": str(a.random_init)}
     path = write_model_dir(a.out, config, sd, meta)
-    print("wrote %s (sha256 %s)" % (path, sha256_file(path)))
+    print("wrote %s (sha256 %s)" % (path, safetensors_io.sha256_file(path)))
 
 
 if __name__ == "__main__":

@@ -12,7 +12,6 @@ models/demo/example-expected.safetensors: "sample" F32 [9,3,32,32], the float32 
   /usr/bin/python3 tools/make_example_input.py            # models/demo, t = 500
 """
 import argparse
-import hashlib
 import json
 import os
 import sys
@@ -28,14 +27,6 @@ import demo_data  # noqa: E402
 import diffusion  # noqa: E402
 import safetensors_io  # noqa: E402
 import unet  # noqa: E402
-
-
-def sha256_file(path):
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def main(argv=None):
@@ -78,7 +69,7 @@ def main(argv=None):
     common = {
         "source": "tools/make_example_input.py",
         "model_dir": rel_dir,
-        "model_sha256": sha256_file(model_file),
+        "model_sha256": safetensors_io.sha256_file(model_file),
         "data": "demo_data.make_batch(seed=%d, index=0, n=9, labels=0..8)" % a.seed,
         "noise": "torch.randn([9,3,32,32], generator=torch.Generator().manual_seed(%d))" % a.noise_seed,
         "timestep": str(a.t),
@@ -93,7 +84,7 @@ def main(argv=None):
     meta.update({
         "producer": "PyTorch %s, tools/unet.py float32, math attention (softmax float32)" % torch.__version__,
         "input_file": os.path.basename(in_path),
-        "input_sha256": sha256_file(in_path),
+        "input_sha256": safetensors_io.sha256_file(in_path),
         "prediction_type": ptype,
         "x0_estimate_mse": "%.5f" % x0_mse,
         "x0_estimate_checker_classes": json.dumps(read_back),

@@ -12,7 +12,6 @@ reference's own error measured against a float64 forward of the same weights and
   /usr/bin/python3 tools/make_reference_vectors.py --model-dir /tmp/rand7 --out .../unet_random7_forward.safetensors
 """
 import argparse
-import hashlib
 import json
 import os
 import sys
@@ -27,14 +26,6 @@ import safetensors_io  # noqa: E402
 import unet  # noqa: E402
 
 DEFAULT_OUT = os.path.join(ROOT, "sampler", "src", "test", "resources", "vectors", "unet_demo_forward.safetensors")
-
-
-def sha256_file(path):
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def default_timesteps(n):
@@ -89,8 +80,8 @@ def main(argv=None):
         "source": "tools/make_reference_vectors.py",
         "torch_version": torch.__version__,
         "model_dir": os.path.relpath(os.path.abspath(a.model_dir), ROOT),
-        "model_sha256": sha256_file(st_path),
-        "config_sha256": sha256_file(os.path.join(a.model_dir, "config.json")),
+        "model_sha256": safetensors_io.sha256_file(st_path),
+        "config_sha256": safetensors_io.sha256_file(os.path.join(a.model_dir, "config.json")),
         "sample_seed": str(a.seed),
         "sample_generator": "torch.Generator().manual_seed(seed); torch.randn(shape, float32)",
         "timesteps": json.dumps(ts),

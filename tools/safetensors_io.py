@@ -6,6 +6,7 @@ then the data buffer; offsets are relative to the start of the buffer.
 The writer sorts tensors by name, stores them contiguous and little-endian with no gaps, and pads
 the header with spaces to a multiple of 8 bytes.
 """
+import hashlib
 import json
 import struct
 import sys
@@ -96,3 +97,12 @@ def load_file(path, device="cpu"):
             t = (raw.view(dt) if dt != torch.bool else raw.to(torch.bool)).reshape(shape)
         out[name] = t.to(device)
     return out, meta
+
+
+def sha256_file(path):
+    """Lower-case hex SHA-256 of a file (the digests recorded in vector and model metadata)."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
