@@ -1,35 +1,37 @@
 package dev.sampler.server.cli;
 
 import dev.sampler.engine.backend.TensorBackend;
-import dev.sampler.engine.schedule.BetaSchedule;
+import dev.sampler.engine.sampling.DiffusionPipeline;
+import dev.sampler.engine.sampling.Images;
+import dev.sampler.engine.sampling.SamplingRequest;
 import dev.sampler.engine.unet.UNet2DModel;
 import dev.sampler.integrity.safetensors.SafetensorsFile;
-import dev.sampler.integrity.safetensors.SafetensorsWriter;
-import java.awt.image.BufferedImage;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Locale;
 import java.util.concurrent.Callable;
-import javax.imageio.ImageIO;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 /**
- * {@code sampler demo}: the embedded default job. Until the sampling loop lands it runs the demo
- * model's forward pass on the example input shipped beside it, checks the result against the
- * PyTorch output shipped with it, and draws the noisy inputs above the model's estimate of the
- * clean images.
+ * {@code sampler demo}: the embedded default job. Loads the demo model, checks one UNet forward
+ * against the PyTorch output shipped beside it, then samples one image of every class with the
+ * default scheduler and writes a labelled contact sheet, checking each image's class with the
+ * deterministic colour/shape checker.
  */
 @Command(
     name = "demo",
     mixinStandardHelpOptions = true,
     description = {
-      "Run the demo model on its shipped example and check it against PyTorch.",
-      "Nine noisy images (one per class) go through one UNet forward pass; the output is compared",
-      "with PyTorch's and drawn as OUT/denoise.png (top row: noisy input, bottom row: the model's",
-      "one-step estimate of the clean image)."
+      "Run the demo model end to end: sample one image of each of its 9 classes and write a labelled",
+      "contact sheet (OUT/sheet.png) plus one PNG per image.",
+      "First checks one UNet forward pass against PyTorch's output shipped with the model (relative",
+      "L2 error <= 1e-5). The noise comes from a fresh per-request DRBG stream (OS entropy); the",
+      "checker's verdict is printed under each image. Exit code 1 if parity fails."
     })
 final class DemoCommand implements Callable<Integer> {
 
@@ -44,76 +46,77 @@ final class DemoCommand implements Callable<Integer> {
   @Option(names = "--out", defaultValue = "demo-out", paramLabel = "DIR", description = "output directory (default: ${DEFAULT-VALUE})")
   Path out;
 
-  @picocli.CommandLine.Mixin BackendMixin backendOptions;
+  @Option(names = "--scheduler", defaultValue = "dpmpp-2m-karras", paramLabel = "NAME", description = "scheduler (default: ${DEFAULT-VALUE})")
+  String scheduler;
+
+  @Option(names = "--steps", defaultValue = "20", paramLabel = "S", description = "inference steps (default: ${DEFAULT-VALUE})")
+  int steps;
+
+  @Option(names = "--guidance", defaultValue = "3.0", paramLabel = "G", description = "guidance scale (default: ${DEFAULT-VALUE})")
+  double guidance;
+
+  @Mixin NoiseOptions noise;
+
+  @Mixin BackendMixin backendOptions;
 
   @Override
   public Integer call() throws Exception {
     PrintWriter o = spec.commandLine().getOut();
     Path dir = model != null ? model : defaultModelDir();
-    Path input = dir.resolve("example-input.safetensors");
-    Path expectedFile = dir.resolve("example-expected.safetensors");
     Files.createDirectories(out);
+    NoiseOptions.CommitmentKey key = noise.commitmentKey();
 
     long t0 = System.nanoTime();
-    try (TensorBackend backend = backendOptions.create();
-        UNet2DModel unet = UNet2DModel.load(dir, backend)) {
-      long t1 = System.nanoTime();
-      o.printf("loaded %s (%,d parameters) on backend %s in %.0f ms%n", dir, unet.parameterCount(), backend.name(), (t1 - t0) / 1e6);
-      ForwardInput in = ForwardInput.read(input, unet.config());
-      // The first calls run interpreted and in the C1 tier; report the median of the calls after them.
-      float[] y = null;
-      long[] times = new long[7];
-      for (int i = 0; i < times.length; i++) {
-        long s = System.nanoTime();
-        y = unet.forward(in.sample(), in.batch(), in.height(), in.width(), in.timesteps(), in.classLabels());
-        times[i] = System.nanoTime() - s;
-      }
-      long[] warm = java.util.Arrays.copyOfRange(times, 2, times.length);
-      java.util.Arrays.sort(warm);
-      o.printf("forward: batch %d, %dx%d: first call %.1f ms, median of the next %d calls %.1f ms%n",
-          in.batch(), in.height(), in.width(), times[0] / 1e6, warm.length, warm[warm.length / 2] / 1e6);
+    try (var seed = noise.seed();
+        TensorBackend backend = backendOptions.create();
+        DiffusionPipeline pipeline = DiffusionPipeline.load(dir, backend)) {
+      UNet2DModel unet = pipeline.model();
+      o.printf(Locale.ROOT, "loaded %s (%,d parameters) on backend %s in %.0f ms%n", dir, unet.parameterCount(),
+          backend.name(), (System.nanoTime() - t0) / 1e6);
+      o.printf("model sha256 %s, scheduler config sha256 %s%n", pipeline.weightsSha256(), pipeline.schedulerConfigSha256());
+      int status = parity(o, dir, unet);
 
-      Path outTensors = out.resolve("forward.safetensors");
-      SafetensorsWriter.create().metadata("producer", "sampler demo")
-          .addF32("sample", new long[] {in.batch(), unet.config().outChannels(), in.height(), in.width()}, y)
-          .write(outTensors);
-      o.println("wrote " + outTensors);
-
-      int status = 0;
-      if (Files.exists(expectedFile)) {
-        float[] expected;
-        try (SafetensorsFile ef = SafetensorsFile.open(expectedFile)) {
-          expected = ef.readFloats("sample");
-        }
-        double err = relativeL2(y, expected);
-        boolean ok = err <= TOLERANCE;
-        o.printf("parity with PyTorch (%s): relative L2 error %.3g, tolerance %.0e: %s%n",
-            expectedFile.getFileName(), err, TOLERANCE, ok ? "OK" : "FAILED");
-        status = ok ? 0 : 1;
-      } else {
-        o.println("no " + expectedFile.getFileName() + " beside the model: parity not checked");
-      }
-
-      Path schedulerConfig = dir.resolve("scheduler_config.json");
-      if (Files.exists(schedulerConfig) && unet.config().inChannels() == 3 && unet.config().outChannels() == 3) {
-        BetaSchedule schedule = BetaSchedule.read(schedulerConfig);
-        int per = 3 * in.height() * in.width();
-        float[] x0 = new float[y.length];
-        for (int n = 0; n < in.batch(); n++) {
-          int t = Math.min(Math.round(in.timesteps()[n]), schedule.numTrainTimesteps() - 1);
-          schedule.predictOriginal(in.sample(), y, n * per, per, t, x0);
-        }
-        Path png = out.resolve("denoise.png");
-        ImageIO.write(grid(in.sample(), x0, in.batch(), in.height(), in.width(), 4), "png", png.toFile());
-        o.println("wrote " + png + " (top: noisy input at t=" + Math.round(in.timesteps()[0])
-            + ", bottom: the model's one-step estimate of the clean image; columns are class labels "
-            + java.util.Arrays.toString(in.classLabels()) + ")");
-      }
+      int[] labels = Generation.parseClasses("all", pipeline, 1);
+      SamplingRequest request = new SamplingRequest(labels, steps, guidance, 0.0);
+      Generation.Output result = Generation.run(pipeline, request, scheduler, noise, seed, key,
+          spec.commandLine().getErr());
+      Generation.writeImages(result, pipeline, labels, out, "img");
+      String title = String.format(Locale.ROOT, "%s  %d steps  guidance %s  (%s)", scheduler, steps,
+          GenerateCommand.fmt(guidance), seed == null ? "fresh os-entropy noise" : "replayed seed");
+      Path sheet = out.resolve("sheet.png");
+      Files.write(sheet, Images.png(Generation.sheet(result, pipeline, labels, title, 9)));
+      int ok = result.correct(labels);
+      o.println(Generation.timing(result));
+      o.printf("checker: %d/%d images show their class%n", ok, labels.length);
+      o.println("wrote " + sheet + " (one image per class, labelled; the line under each image is the checker's verdict)");
       return status;
     }
   }
 
-  private static Path defaultModelDir() {
+  /** Checks one forward on the shipped example input against PyTorch's output, if both are there. */
+  private static int parity(PrintWriter o, Path dir, UNet2DModel unet) throws Exception {
+    Path input = dir.resolve("example-input.safetensors");
+    Path expectedFile = dir.resolve("example-expected.safetensors");
+    if (!Files.exists(input) || !Files.exists(expectedFile)) {
+      o.println("no example-input/example-expected beside the model: parity not checked");
+      return 0;
+    }
+    ForwardInput in = ForwardInput.read(input, unet.config());
+    long s = System.nanoTime();
+    float[] y = unet.forward(in.sample(), in.batch(), in.height(), in.width(), in.timesteps(), in.classLabels());
+    long first = System.nanoTime() - s;
+    float[] expected;
+    try (SafetensorsFile ef = SafetensorsFile.open(expectedFile)) {
+      expected = ef.readFloats("sample");
+    }
+    double err = relativeL2(y, expected);
+    boolean ok = err <= TOLERANCE;
+    o.printf(Locale.ROOT, "parity with PyTorch (%s, batch %d, first call %.0f ms): relative L2 error %.3g, tolerance %.0e: %s%n",
+        expectedFile.getFileName(), in.batch(), first / 1e6, err, TOLERANCE, ok ? "OK" : "FAILED");
+    return ok ? 0 : 1;
+  }
+
+  static Path defaultModelDir() {
     String home = System.getenv("SAMPLER_HOME");
     return home != null ? Path.of(home, "models", "demo") : Path.of("models", "demo");
   }
@@ -130,34 +133,5 @@ final class DemoCommand implements Callable<Integer> {
       den += (double) b[i] * b[i];
     }
     return Math.sqrt(num / Math.max(den, Double.MIN_NORMAL));
-  }
-
-  /** Two rows of RGB images in [-1, 1] (NCHW), each pixel drawn as a scale x scale block. */
-  static BufferedImage grid(float[] top, float[] bottom, int n, int h, int w, int scale) {
-    int gap = 2;
-    int cw = w * scale + gap;
-    int ch = h * scale + gap;
-    BufferedImage img = new BufferedImage(n * cw + gap, 2 * ch + gap, BufferedImage.TYPE_INT_RGB);
-    for (int row = 0; row < 2; row++) {
-      float[] src = row == 0 ? top : bottom;
-      for (int k = 0; k < n; k++) {
-        for (int y = 0; y < h; y++) {
-          for (int x = 0; x < w; x++) {
-            int rgb = 0;
-            for (int c = 0; c < 3; c++) {
-              float v = src[((k * 3 + c) * h + y) * w + x];
-              int b = Math.round(Math.clamp((v + 1f) * 127.5f, 0f, 255f));
-              rgb = (rgb << 8) | b;
-            }
-            for (int dy = 0; dy < scale; dy++) {
-              for (int dx = 0; dx < scale; dx++) {
-                img.setRGB(gap + k * cw + x * scale + dx, gap + row * ch + y * scale + dy, rgb);
-              }
-            }
-          }
-        }
-      }
-    }
-    return img;
   }
 }

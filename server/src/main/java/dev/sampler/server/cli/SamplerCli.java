@@ -16,6 +16,9 @@ import picocli.CommandLine.Command;
     description = "Sandboxed diffusion sampler runtime: run, inspect and port diffusion models.",
     subcommands = {
       DemoCommand.class,
+      GenerateCommand.class,
+      ScheduleCommand.class,
+      FidelityCommand.class,
       ForwardCommand.class,
       InfoCommand.class,
       CommandLine.HelpCommand.class
