@@ -494,6 +494,109 @@ def grid(demo_config):
     return specs
 
 
+def write_gz(path, raw):
+    """Deterministic gzip (no name, mtime 0); returns the compressed size."""
+    buf = io.BytesIO()
+    with gzip.GzipFile(filename="", mode="wb", fileobj=buf, mtime=0, compresslevel=9) as gz:
+        gz.write(raw)
+    with open(path, "wb") as f:
+        f.write(buf.getvalue())
+    return len(buf.getvalue())
+
+
+TRAIN_KEYS = ("num_train_timesteps", "beta_schedule", "beta_start", "beta_end", "rescale_betas_zero_snr")
+TRAIN_DEFAULTS = {"num_train_timesteps": 1000, "beta_schedule": "linear", "beta_start": 0.0001, "beta_end": 0.02,
+                  "rescale_betas_zero_snr": False}
+
+
+def train_schedules(specs, classes):
+    """betas and alphas_cumprod (float32 tensors, as the scheduler instance holds them) for every
+    distinct training-schedule config among the valid cases, from DDPMScheduler; checks that every
+    other class computes the same values (Euler, Euler ancestral, DPM and UniPC then set
+    alphas_cumprod[-1] = 2**-24 under rescale_betas_zero_snr, recorded separately)."""
+    seen = {}
+    for s in specs:
+        c = s["config"]
+        key = tuple(c.get(k, TRAIN_DEFAULTS[k]) for k in TRAIN_KEYS)
+        if key[1] not in BETAS:
+            continue
+        seen.setdefault(key, set()).add(s["class"])
+    out = []
+    for key in sorted(seen, key=lambda k: tuple(str(v) for v in k)):
+        cfg = dict(zip(TRAIN_KEYS, key))
+        if cfg["beta_schedule"] == "squaredcos_cap_v2":
+            cfg.pop("beta_start")
+            cfg.pop("beta_end")
+        with captured():
+            ref = classes["DDPMScheduler"].from_config(dict(cfg, _class_name="DDPMScheduler"))
+        entry = {"config": cfg, "betas": flat(ref.betas), "alphas_cumprod": flat(ref.alphas_cumprod),
+                 "betas_dtype": dtype_name(ref.betas), "alphas_cumprod_dtype": dtype_name(ref.alphas_cumprod)}
+        tweaked = []
+        for cls in sorted(seen[key]):
+            if cls == "DDPMScheduler":
+                continue
+            with captured():
+                other = classes[cls].from_config(dict(cfg, _class_name=cls))
+            if not torch.equal(other.betas, ref.betas):
+                raise SystemExit("%s computes other betas than DDPMScheduler for %s" % (cls, cfg))
+            a, b = other.alphas_cumprod, ref.alphas_cumprod
+            if torch.equal(a, b):
+                continue
+            if cfg["rescale_betas_zero_snr"] and torch.equal(a[:-1], b[:-1]) and float(a[-1]) == 2.0 ** -24:
+                tweaked.append(cls)
+                continue
+            raise SystemExit("%s computes other alphas_cumprod than DDPMScheduler for %s" % (cls, cfg))
+        if tweaked:
+            entry["last_alphas_cumprod_2^-24_in"] = tweaked
+        out.append(entry)
+    return out
+
+
+def check_lms_quadrature(lms_cls):
+    """Proves the LMS fact in the README: get_lms_coefficient equals QUADPACK's first 21-point
+    Gauss-Kronrod sum (qk21, in QUADPACK's order of summation) of the Lagrange basis evaluated in
+    float32, bit for bit. Returns (coefficients checked, mismatches)."""
+    # QUADPACK qk21 abscissae and Kronrod weights (netlib, public domain), xgk[10] = 0
+    xgk = [0.995657163025808080735527280689003, 0.973906528517171720077964012084452,
+           0.930157491355708226001207180059508, 0.865063366688984510732096688423493,
+           0.780817726586416897063717578345042, 0.679409568299024406234327365114874,
+           0.562757134668604683339000099272694, 0.433395394129247190799265943165784,
+           0.294392862701460198131126603103866, 0.148874338981631210884826001129720, 0.0]
+    wgk = [0.011694638867371874278064396062192, 0.032558162307964727478818972459390,
+           0.054755896574351996031381300244580, 0.075039674810919952767043140916190,
+           0.093125454583697605535065465083366, 0.109387158802297641899210590325805,
+           0.123491976262065851077600525932612, 0.134709217311473325928054001771707,
+           0.142775938577060080797094273138717, 0.147739104901338491374841515972068,
+           0.149445554002916905664936468389821]
+    f32 = np.float32
+    n = bad = 0
+    for beta in BETAS:
+        for spacing, offset in SPACINGS:
+            for steps in (1, 3, 10, 25):
+                with captured():
+                    s = lms_cls.from_config(base("LMSDiscreteScheduler", beta, spacing, offset, "epsilon"))
+                s.set_timesteps(steps)
+                sig = [f32(v) for v in s.sigmas.tolist()]
+                for t in range(steps):
+                    order = min(t + 1, 4)
+                    for cur in range(order):
+                        def f(tau):
+                            p = f32(1.0)
+                            for k in range(order):
+                                if k != cur:
+                                    p = f32(p * f32(f32(f32(tau) - sig[t - k]) / f32(sig[t - cur] - sig[t - k])))
+                            return float(p)
+                        a, b = float(sig[t]), float(sig[t + 1])
+                        centr, hlgth = 0.5 * (a + b), 0.5 * (b - a)
+                        resk = wgk[10] * f(centr)
+                        for j in (1, 3, 5, 7, 9, 0, 2, 4, 6, 8):  # Gauss nodes first, then the Kronrod ones
+                            absc = hlgth * xgk[j]
+                            resk = resk + wgk[j] * (f(centr - absc) + f(centr + absc))
+                        n += 1
+                        bad += resk * hlgth != s.get_lms_coefficient(order, t, cur)
+    return n, bad
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("diffusers_src", help="diffusers source checkout (repo root, its src/, or src/diffusers)")
@@ -551,24 +654,35 @@ def main(argv=None):
         }
         raw = json.dumps(doc, separators=(",", ":"), allow_nan=True).encode()
         path = os.path.join(a.out, cls + ".json.gz")
-        buf = io.BytesIO()
-        with gzip.GzipFile(filename="", mode="wb", fileobj=buf, mtime=0, compresslevel=9) as gz:
-            gz.write(raw)
-        with open(path, "wb") as f:
-            f.write(buf.getvalue())
+        gz_len = write_gz(path, raw)
         groups = {}
         for c in cases:
             k = c["group"] + ("/error" if c["error"] is not None else "")
             groups[k] = groups.get(k, 0) + 1
         print("%-32s %4d cases (%s), %d bytes raw, %d gzipped -> %s"
               % (cls, len(cases), ", ".join("%s %d" % kv for kv in sorted(groups.items())), len(raw),
-                 len(buf.getvalue()), os.path.relpath(path, ROOT)))
+                 gz_len, os.path.relpath(path, ROOT)))
         for k, v in FACTS.of(cls).items():
             if k in ("warnings", "errors"):
                 for m in v:
                     print("    %s: %s" % (k, m[:200]))
             else:
                 print("    %s: %s" % (k, ", ".join(v)))
+    if a.classes is None:
+        ts = train_schedules(specs, classes)
+        doc = {"source": "diffusers %s DDPMScheduler.from_config(config).betas / .alphas_cumprod (%s), "
+                         "tools/make_scheduler_vectors.py, torch %s" % (commit, version, torch.__version__),
+               "schedules": ts}
+        raw = json.dumps(doc, separators=(",", ":")).encode()
+        path = os.path.join(a.out, "train_schedules.json.gz")
+        write_gz(path, raw)
+        print("train_schedules: %d training schedules, %d bytes gzipped -> %s"
+              % (len(ts), os.path.getsize(path), os.path.relpath(path, ROOT)))
+    if "LMSDiscreteScheduler" in wanted:
+        n, bad = check_lms_quadrature(classes["LMSDiscreteScheduler"])
+        if bad:
+            raise SystemExit("LMS: %d of %d coefficients differ from QUADPACK qk21 with a float32 integrand" % (bad, n))
+        print("LMS: all %d coefficients = QUADPACK qk21 (float32 integrand), bit for bit" % n)
 
 
 if __name__ == "__main__":

@@ -26,6 +26,7 @@ import java.util.zip.GZIPInputStream;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestFactory;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Parity with diffusers' own schedulers: runs every case of every
@@ -51,7 +52,10 @@ import org.junit.jupiter.api.TestFactory;
  */
 class SchedulerParityTest {
   static final Path DIR = Path.of("src/test/resources/vectors/schedulers");
-  static final String SUFFIX = ".json.gz";
+  /** Class files are {@code <ClassName>.json.gz}, every diffusers scheduler class name ends so. */
+  static final String SUFFIX = "Scheduler.json.gz";
+  /** diffusers' betas / alphas_cumprod for every training schedule the cases use. */
+  static final Path TRAIN_SCHEDULES = DIR.resolve("train_schedules.json.gz");
   /** Timesteps, sigmas, init_noise_sigma: float32-valued or integer schedule numbers. */
   static final double SCHEDULE_TOLERANCE = 1e-15;
   /** Relative L2 error of prevSample / predOriginalSample per step. */
@@ -97,7 +101,7 @@ class SchedulerParityTest {
 
   static String className(Path file) {
     String n = file.getFileName().toString();
-    return n.substring(0, n.length() - SUFFIX.length());
+    return n.substring(0, n.length() - ".json.gz".length());
   }
 
   @Test
@@ -108,6 +112,57 @@ class SchedulerParityTest {
     List<String> missing = new ArrayList<>(Schedulers.classNames());
     missing.removeAll(have);
     assertTrue(missing.isEmpty(), "no vectors for " + missing + " in " + DIR);
+  }
+
+  /**
+   * {@link BetaSchedule} (the shared training schedule) against diffusers' float32 alphas_cumprod,
+   * exactly, for every training schedule of the vectors without rescale_betas_zero_snr (which
+   * BetaSchedule does not implement).
+   */
+  @Test
+  void betaSchedule_everyTrainSchedule_equalsDiffusersAlphasCumprod(@TempDir Path tmp) throws Exception {
+    JsonNode doc = readGz(TRAIN_SCHEDULES);
+    List<String> failures = new ArrayList<>();
+    int checked = 0;
+    for (JsonNode e : doc.get("schedules")) {
+      ObjectNode cfg = (ObjectNode) e.get("config");
+      if (cfg.path("rescale_betas_zero_snr").asBoolean(false)) {
+        continue;
+      }
+      Path f = tmp.resolve("scheduler_config_" + checked + ".json");
+      Files.write(f, MAPPER.writeValueAsBytes(cfg));
+      float[] got = BetaSchedule.read(f).alphasCumprod();
+      double[] want = doubles(e.get("alphas_cumprod"));
+      checked++;
+      if (got.length != want.length) {
+        failures.add(cfg + ": " + got.length + " alphas_cumprod, diffusers " + want.length);
+        continue;
+      }
+      int differ = 0;
+      int first = -1;
+      double worst = 0;
+      for (int i = 0; i < want.length; i++) {
+        if (got[i] != want[i]) {
+          differ++;
+          first = first < 0 ? i : first;
+          worst = Math.max(worst, relErr(got[i], want[i]));
+        }
+      }
+      if (differ > 0) {
+        failures.add(String.format(Locale.ROOT, "%s: alphas_cumprod differs from diffusers in %d of %d entries "
+            + "(first [%d] = %s, diffusers %s; worst relative error %.3e)", cfg, differ, want.length, first,
+            Float.toString(got[first]), Double.toString(want[first]), worst));
+      }
+    }
+    assertTrue(checked > 0, TRAIN_SCHEDULES + ": no schedule without rescale_betas_zero_snr");
+    assertTrue(failures.isEmpty(), "BetaSchedule vs diffusers (" + failures.size() + " of " + checked
+        + " schedules differ):\n  " + String.join("\n  ", failures));
+  }
+
+  static JsonNode readGz(Path file) throws IOException {
+    try (InputStream in = new GZIPInputStream(Files.newInputStream(file))) {
+      return MAPPER.readTree(in);
+    }
   }
 
   @TestFactory
@@ -171,10 +226,7 @@ class SchedulerParityTest {
   }
 
   static void runClass(String cls, Path file) throws IOException {
-    JsonNode doc;
-    try (InputStream in = new GZIPInputStream(Files.newInputStream(file))) {
-      doc = MAPPER.readTree(in);
-    }
+    JsonNode doc = readGz(file);
     JsonNode cases = doc.get("cases");
     assertTrue(cases != null && cases.isArray() && !cases.isEmpty(), file + ": no cases");
     String filter = System.getProperty("scheduler.vectors.filter", "");
