@@ -85,7 +85,7 @@ abstract class SigmaScheduler implements NoiseScheduler {
   /** Looks the first timestep up (diffusers' _init_step_index) if no step ran yet. */
   protected final void initStepIndex(double timestep) {
     if (stepIndex < 0) {
-      stepIndex = Sigmas.indexForTimestep(Sigmas.toDouble(timesteps), timestep);
+      stepIndex = Sigmas.indexForTimestep(cls, Sigmas.toDouble(timesteps), timestep);
     }
   }
 

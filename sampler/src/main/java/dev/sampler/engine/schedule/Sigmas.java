@@ -135,7 +135,7 @@ final class Sigmas {
    *
    * @throws IllegalArgumentException if it does not occur
    */
-  static int indexForTimestep(double[] schedule, double timestep) {
+  static int indexForTimestep(String cls, double[] schedule, double timestep) {
     int first = -1;
     for (int i = 0; i < schedule.length; i++) {
       if (schedule[i] == timestep) {
@@ -146,7 +146,7 @@ final class Sigmas {
       }
     }
     if (first < 0) {
-      throw new IllegalArgumentException("timestep " + timestep + " is not one of this scheduler's timesteps");
+      throw new IllegalArgumentException(cls + ": timestep " + timestep + " is not one of this scheduler's timesteps");
     }
     return first;
   }
