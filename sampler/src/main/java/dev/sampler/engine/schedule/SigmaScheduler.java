@@ -5,6 +5,10 @@ package dev.sampler.engine.schedule;
  * timesteps and sigmas, {@code init_noise_sigma} from the largest sigma, the input scaling
  * {@code x / sqrt(sigma^2 + 1)}, and a step index found from the first timestep passed
  * ({@code index_for_timestep}) and then advanced by each step.
+ *
+ * <p>Like diffusers' classes (and unlike DDPM/DDIM), these accept more inference steps than
+ * training timesteps in {@link #setTimesteps}; diffusers then fails at a later step (an index past
+ * the sigmas), and so do these, with an IllegalArgumentException.
  */
 abstract class SigmaScheduler implements NoiseScheduler {
   protected final SchedulerConfig config;
