@@ -72,6 +72,24 @@ public final class Schedulers {
     try {
       switch (cls) {
         // group A: DDPM, DDIM, Euler, Euler ancestral, Heun, LMS
+        case "DDPMScheduler" -> {
+          return new DdpmScheduler(config);
+        }
+        case "DDIMScheduler" -> {
+          return new DdimScheduler(config);
+        }
+        case "EulerDiscreteScheduler" -> {
+          return new EulerDiscreteScheduler(config);
+        }
+        case "EulerAncestralDiscreteScheduler" -> {
+          return new EulerAncestralDiscreteScheduler(config);
+        }
+        case "HeunDiscreteScheduler" -> {
+          return new HeunDiscreteScheduler(config);
+        }
+        case "LMSDiscreteScheduler" -> {
+          return new LMSDiscreteScheduler(config);
+        }
         // group B: DPM-Solver++ multistep, UniPC
         default -> {
           // unknown: falls through to the error below

@@ -1,0 +1,73 @@
+package dev.sampler.engine.schedule;
+
+/** Argument and config checks the schedulers share, with one wording for each failure. */
+final class SchedulerSupport {
+  private SchedulerSupport() {}
+
+  /**
+   * Rejects a step count below 1 and, where diffusers' class rejects it, above
+   * {@code num_train_timesteps} (with diffusers' wording).
+   */
+  static void checkSteps(String cls, int n, int numTrain, boolean limitToTrain) {
+    if (n < 1) {
+      throw new IllegalArgumentException(cls + ": num_inference_steps must be at least 1, got " + n);
+    }
+    if (limitToTrain && n > numTrain) {
+      throw new IllegalArgumentException(cls + ": `num_inference_steps`: " + n
+          + " cannot be larger than `self.config.train_timesteps`: " + numTrain
+          + " as the unet model trained with this scheduler can only handle maximal " + numTrain + " timesteps.");
+    }
+  }
+
+  /** Fails unless {@code setTimesteps} ran. */
+  static void requireTimesteps(String cls, boolean set) {
+    if (!set) {
+      throw new IllegalStateException(cls + ": step() or scaleModelInput() before setTimesteps(): "
+          + "call setTimesteps(numInferenceSteps) after creating the scheduler");
+    }
+  }
+
+  /** Fails unless the model output and the sample have the same number of values. */
+  static void requireSameLength(String cls, double[] modelOutput, double[] sample) {
+    if (modelOutput.length != sample.length) {
+      throw new IllegalArgumentException(cls + ": modelOutput has " + modelOutput.length + " values but sample has "
+          + sample.length);
+    }
+  }
+
+  /** An integer timestep (DDPM/DDIM timesteps are int64); fails for a fractional value. */
+  static long integralTimestep(String cls, double timestep) {
+    if (timestep != Math.rint(timestep) || Double.isInfinite(timestep)) {
+      throw new IllegalArgumentException(cls + ": timestep " + timestep + " is not an integer");
+    }
+    return (long) timestep;
+  }
+
+  /**
+   * {@code alphas_cumprod[t]} with torch's indexing: a negative index counts from the end (the
+   * "trailing" spacing can produce t = -1), anything else out of range fails as torch does.
+   */
+  static float alphaAt(String cls, float[] alphasCumprod, long t) {
+    int n = alphasCumprod.length;
+    if (t >= n || t < -n) {
+      throw new IllegalArgumentException(cls + ": timestep " + t + " is out of range for " + n
+          + " training timesteps (index " + t + " is out of bounds for dimension 0 with size " + n + ")");
+    }
+    return alphasCumprod[(int) (t < 0 ? t + n : t)];
+  }
+
+  /** Rejects a boolean key set to true that this runtime does not implement. */
+  static void refuseTrue(SchedulerConfig config, String key) {
+    if (config.getBoolean(key, false)) {
+      throw new IllegalArgumentException(config.source() + ": unsupported value for '" + key
+          + "': true (supported: false)");
+    }
+  }
+
+  /** Element-wise clamp to [-range, range], NaN kept (torch's clamp). */
+  static void clamp(double[] x, double range) {
+    for (int i = 0; i < x.length; i++) {
+      x[i] = Math.min(Math.max(x[i], -range), range);
+    }
+  }
+}
