@@ -73,6 +73,12 @@ public final class Schedulers {
       switch (cls) {
         // group A: DDPM, DDIM, Euler, Euler ancestral, Heun, LMS
         // group B: DPM-Solver++ multistep, UniPC
+        case "DPMSolverMultistepScheduler" -> {
+          return new DpmSolverMultistepScheduler(config);
+        }
+        case "UniPCMultistepScheduler" -> {
+          return new UniPcMultistepScheduler(config);
+        }
         default -> {
           // unknown: falls through to the error below
         }
