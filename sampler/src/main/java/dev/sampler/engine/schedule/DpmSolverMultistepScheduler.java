@@ -80,9 +80,12 @@ public final class DpmSolverMultistepScheduler implements NoiseScheduler {
           + "\" (supported: midpoint, heun)");
     }
     MultistepSchedule.refuseTrue(config, "thresholding");
-    if (config.has("variance_type")) {
-      throw new IllegalArgumentException(src + ": unsupported value for 'variance_type': " + config.get("variance_type")
-          + " (supported: null; a model that also predicts its variance is not supported)");
+    // diffusers slices a learned variance off the model output only for these two values; any
+    // other value (a DDPM config's "fixed_small", say) is ignored as diffusers ignores it
+    String varianceType = config.getString("variance_type", null);
+    if ("learned".equals(varianceType) || "learned_range".equals(varianceType)) {
+      throw new IllegalArgumentException(src + ": unsupported value for 'variance_type': \"" + varianceType
+          + "\" (supported: null or a fixed variance type; a model that also predicts its variance is not supported)");
     }
     for (String key : new String[] {"use_exponential_sigmas", "use_beta_sigmas", "use_lu_lambdas", "use_flow_sigmas",
         "use_dynamic_shifting"}) {
@@ -116,12 +119,12 @@ public final class DpmSolverMultistepScheduler implements NoiseScheduler {
   /**
    * diffusers' {@code set_timesteps(n)}; also resets the multistep history.
    *
-   * @throws IllegalArgumentException if {@code numInferenceSteps} is outside 1 to
-   *     {@code num_train_timesteps}
+   * @throws IllegalArgumentException if {@code numInferenceSteps} is below 1 (more steps than
+   *     {@code num_train_timesteps} are accepted, as diffusers accepts them: timesteps repeat)
    */
   @Override
   public void setTimesteps(int numInferenceSteps) {
-    MultistepSchedule.checkSteps(NAME, numInferenceSteps, schedule.numTrainTimesteps);
+    MultistepSchedule.checkSteps(NAME, numInferenceSteps);
     int n = numInferenceSteps;
     long[] ts;
     double[] sig;
@@ -215,9 +218,9 @@ public final class DpmSolverMultistepScheduler implements NoiseScheduler {
    * {@code noise} exactly once per step (also on the last step, as diffusers does); the ODE
    * variant never calls it.
    *
-   * @throws IllegalStateException if {@link #setTimesteps} was not called, or every step of the
-   *     schedule has been taken
-   * @throws IllegalArgumentException if the arrays' lengths differ
+   * @throws IllegalStateException if {@link #setTimesteps} was not called
+   * @throws IllegalArgumentException if the arrays' lengths differ, or every step of the schedule
+   *     has been taken (where diffusers fails with an IndexError or AssertionError)
    */
   @Override
   public StepOutput step(double[] modelOutput, double timestep, double[] sample, NoiseSource noise) {
@@ -228,8 +231,7 @@ public final class DpmSolverMultistepScheduler implements NoiseScheduler {
     }
     int n = timesteps.length;
     if (stepIndex >= n) {
-      throw new IllegalStateException(NAME + ".step: all " + n + " steps of the schedule have been taken;"
-          + " call setTimesteps to start a new run");
+      throw MultistepSchedule.noStepLeft(NAME, timestep, n);
     }
     boolean lowerOrderFinalStep = stepIndex == n - 1
         && (eulerAtFinal || (lowerOrderFinal && n < 15) || finalSigmaZero);

@@ -323,15 +323,25 @@ final class MultistepSchedule {
   }
 
   /**
-   * The step count this runtime accepts: 1 to {@code num_train_timesteps} (diffusers' multistep
-   * schedulers check neither bound: 0 steps give an empty schedule, more steps than training
-   * timesteps repeat timesteps).
+   * Rejects a step count below 1 (diffusers gives an empty schedule for 0). Counts above
+   * {@code num_train_timesteps} are accepted as diffusers' multistep schedulers accept them
+   * (timesteps then repeat).
    */
-  static void checkSteps(String cls, int numInferenceSteps, int numTrainTimesteps) {
-    if (numInferenceSteps < 1 || numInferenceSteps > numTrainTimesteps) {
-      throw new IllegalArgumentException(cls + ".setTimesteps: num_inference_steps = " + numInferenceSteps
-          + " is outside 1.." + numTrainTimesteps + " (num_train_timesteps)");
+  static void checkSteps(String cls, int numInferenceSteps) {
+    if (numInferenceSteps < 1) {
+      throw new IllegalArgumentException(cls + ".setTimesteps: num_inference_steps must be at least 1, got "
+          + numInferenceSteps);
     }
+  }
+
+  /**
+   * The step index past the end: diffusers fails there with an IndexError or AssertionError (a run
+   * whose first timestep occurs twice starts at index 1 and so has one step fewer).
+   */
+  static IllegalArgumentException noStepLeft(String cls, double timestep, int n) {
+    return new IllegalArgumentException(cls + ".step(timestep " + timestep + "): all " + n
+        + " steps of the schedule have been taken (a run whose first timestep occurs more than once starts"
+        + " at its second occurrence, as in diffusers); call setTimesteps to start a new run");
   }
 
   /** diffusers' index_for_timestep: the second match if several, the last index if none. */

@@ -130,12 +130,12 @@ public final class UniPcMultistepScheduler implements NoiseScheduler {
   /**
    * diffusers' {@code set_timesteps(n)}; also resets the multistep history and the corrector.
    *
-   * @throws IllegalArgumentException if {@code numInferenceSteps} is outside 1 to
-   *     {@code num_train_timesteps}
+   * @throws IllegalArgumentException if {@code numInferenceSteps} is below 1 (more steps than
+   *     {@code num_train_timesteps} are accepted, as diffusers accepts them: timesteps repeat)
    */
   @Override
   public void setTimesteps(int numInferenceSteps) {
-    MultistepSchedule.checkSteps(NAME, numInferenceSteps, schedule.numTrainTimesteps);
+    MultistepSchedule.checkSteps(NAME, numInferenceSteps);
     int n = numInferenceSteps;
     int numTrain = schedule.numTrainTimesteps;
     long[] ts = schedule.spacedTimesteps(spacing, numTrain, n, stepsOffset);
@@ -209,9 +209,9 @@ public final class UniPcMultistepScheduler implements NoiseScheduler {
    * the first step and on the steps listed in {@code disable_corrector}, then the predictor (UniP)
    * gives the next sample. {@code noise} is never used.
    *
-   * @throws IllegalStateException if {@link #setTimesteps} was not called, or every step of the
-   *     schedule has been taken
-   * @throws IllegalArgumentException if the arrays' lengths differ
+   * @throws IllegalStateException if {@link #setTimesteps} was not called
+   * @throws IllegalArgumentException if the arrays' lengths differ, or every step of the schedule
+   *     has been taken (where diffusers fails with an IndexError or AssertionError)
    */
   @Override
   public StepOutput step(double[] modelOutput, double timestep, double[] sample, NoiseSource noise) {
@@ -222,8 +222,7 @@ public final class UniPcMultistepScheduler implements NoiseScheduler {
     }
     int n = timesteps.length;
     if (stepIndex >= n) {
-      throw new IllegalStateException(NAME + ".step: all " + n + " steps of the schedule have been taken;"
-          + " call setTimesteps to start a new run");
+      throw MultistepSchedule.noStepLeft(NAME, timestep, n);
     }
     boolean useCorrector = stepIndex > 0 && !disableCorrector.contains(stepIndex - 1) && lastSample != null;
     double[] converted = convertModelOutput(modelOutput, sample);
