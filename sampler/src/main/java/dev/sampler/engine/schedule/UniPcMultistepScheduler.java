@@ -7,24 +7,29 @@ import java.util.Set;
 
 /**
  * diffusers' {@code UniPCMultistepScheduler} (UniP predictor and UniC corrector, B(h) variants bh1
- * and bh2, data prediction), reproducing diffusers at commit 58eb52c0 including its float32
- * arithmetic: sigmas are a float32 table; alpha_t, sigma_t, lambda_t, h, the r_k, the
- * {@code h_phi} terms (torch's float32 {@code expm1}), the B(h) coefficients and the corrector's
- * 2x2 linear solve are float32 (see {@link Float32Math}); the data predictions, samples and their
- * differences are float64 (UniPC, unlike DPM-Solver, does not round the sample to float32).
+ * and bh2, orders 1 to 3, data or noise prediction), reproducing diffusers at commit 58eb52c0
+ * including its float32 arithmetic: sigmas are a float32 table; alpha_t, sigma_t, lambda_t, h,
+ * the r_k, the {@code h_phi} terms (torch's float32 {@code expm1}), the order conditions and their
+ * {@code torch.linalg.solve} are float32 (see {@link Float32Math} and {@link SmallLuSolve}); the
+ * model outputs, samples and their differences are float64 (UniPC, unlike DPM-Solver, does not
+ * round the sample to float32).
+ *
+ * <p>With order 3 the sum over the two earlier outputs follows torch 1.13's CPU einsum, whose
+ * rounding depends on the sample's size (see {@link #einsum}); diffusers on another device or
+ * torch version can differ there in the last bits.
  *
  * <p>Supported keys: {@code num_train_timesteps}, {@code beta_start}, {@code beta_end},
- * {@code beta_schedule} (linear, scaled_linear, squaredcos_cap_v2), {@code solver_order} (1, 2),
- * {@code prediction_type} (epsilon, v_prediction, sample), {@code predict_x0} (true),
+ * {@code beta_schedule} (linear, scaled_linear, squaredcos_cap_v2), {@code solver_order} (1, 2,
+ * 3), {@code prediction_type} (epsilon, v_prediction, sample), {@code predict_x0},
  * {@code solver_type} (bh1, bh2; midpoint, heun and logrho are read as bh2 as diffusers does),
  * {@code lower_order_final}, {@code disable_corrector} (a list of step indices),
  * {@code use_karras_sigmas} with optional {@code sigma_min} and {@code sigma_max},
  * {@code final_sigmas_type} (zero, sigma_min), {@code timestep_spacing} (linspace, leading,
  * trailing), {@code steps_offset}, {@code rescale_betas_zero_snr}. Refused with an
- * {@link IllegalArgumentException} naming the source, key and value: {@code solver_order} 3,
- * {@code predict_x0} false, {@code thresholding}, {@code solver_p}, {@code trained_betas},
- * {@code use_exponential_sigmas}, {@code use_beta_sigmas}, {@code use_flow_sigmas},
- * {@code use_dynamic_shifting}, {@code shift_terminal}, prediction type flow_prediction.
+ * {@link IllegalArgumentException} naming the source, key and value: {@code thresholding},
+ * {@code solver_p}, {@code trained_betas}, {@code use_exponential_sigmas},
+ * {@code use_beta_sigmas}, {@code use_flow_sigmas}, {@code use_dynamic_shifting},
+ * {@code shift_terminal}, prediction type flow_prediction, other solver orders.
  *
  * <p>{@link #step} returns no x0 estimate ({@code predOriginalSample} null), as diffusers'
  * returns only {@code prev_sample}. It never draws noise.
@@ -36,6 +41,7 @@ public final class UniPcMultistepScheduler implements NoiseScheduler {
   private final MultistepSchedule schedule;
   private final int solverOrder;
   private final String predictionType;
+  private final boolean predictX0;
   private final boolean bh1;
   private final boolean lowerOrderFinal;
   private final Set<Integer> disableCorrector;
@@ -65,11 +71,9 @@ public final class UniPcMultistepScheduler implements NoiseScheduler {
     this.config = config;
     String src = config.source();
     this.schedule = MultistepSchedule.of(config);
-    this.solverOrder = MultistepSchedule.solverOrder(config, 1, 2);
+    this.solverOrder = MultistepSchedule.solverOrder(config, 1, 2, 3);
     this.predictionType = config.getChoice("prediction_type", "epsilon", "epsilon", "v_prediction", "sample");
-    if (!config.getBoolean("predict_x0", true)) {
-      throw new IllegalArgumentException(src + ": unsupported value for 'predict_x0': false (supported: true)");
-    }
+    this.predictX0 = config.getBoolean("predict_x0", true);
     String solverType = config.getString("solver_type", "bh2");
     switch (solverType) {
       case "bh1" -> this.bh1 = true;
@@ -252,39 +256,41 @@ public final class UniPcMultistepScheduler implements NoiseScheduler {
     }
   }
 
-  /** convert_model_output with predict_x0: the data prediction x0. */
+  /**
+   * convert_model_output: the data prediction x0 (predict_x0) or the noise prediction epsilon,
+   * float64 with float32 alpha_t and sigma_t.
+   */
   private double[] convertModelOutput(double[] m, double[] x) {
     double[] out = new double[m.length];
-    if (predictionType.equals("sample")) {
-      System.arraycopy(m, 0, out, 0, m.length);
-      return out;
-    }
     float sigma = sigmas[stepIndex];
     float alphaT = MultistepSchedule.alpha(sigma);
     double a = alphaT;
     double s = sigma * alphaT;
-    if (predictionType.equals("epsilon")) {
-      for (int i = 0; i < m.length; i++) {
-        out[i] = (x[i] - s * m[i]) / a;
-      }
-    } else {
-      for (int i = 0; i < m.length; i++) {
-        out[i] = a * x[i] - s * m[i];
-      }
+    for (int i = 0; i < m.length; i++) {
+      out[i] = switch (predictionType) {
+        case "epsilon" -> predictX0 ? (x[i] - s * m[i]) / a : m[i];
+        case "v_prediction" -> predictX0 ? a * x[i] - s * m[i] : a * m[i] + s * x[i];
+        default -> predictX0 ? m[i] : (x[i] - a * m[i]) / s;
+      };
     }
     return out;
   }
 
   /**
    * The float32 scalars both updates share, for the step from sigma index {@code s0} to {@code t}
-   * of {@code order}: h = lambda_t - lambda_s0, -h, h_phi_1 = expm1(-h), B(h), the r_k of the
-   * earlier outputs and the right-hand side b of the order conditions.
+   * of {@code order}: h = lambda_t - lambda_s0, hh = -h (data prediction) or h, h_phi_1 =
+   * expm1(hh), B(h), the r_k of the earlier outputs (sigma indices {@code firstEarlier},
+   * {@code firstEarlier - 1}, ...), the order conditions R (rows r_k^0, r_k^1, ...) and b.
    */
   private final class Coefficients {
-    final float sigmaRatio;
-    final float alphaPhi;
-    final float alphaBh;
+    /** sigma_t / sigma_s0 (data prediction) or alpha_t / alpha_s0. */
+    final float sampleCoef;
+    /** alpha_t * h_phi_1 or sigma_t * h_phi_1. */
+    final float phiCoef;
+    /** alpha_t * B(h) or sigma_t * B(h). */
+    final float bhCoef;
     final float[] rks;
+    final float[][] r;
     final float[] b;
 
     Coefficients(int t, int s0, int order, int firstEarlier) {
@@ -297,49 +303,101 @@ public final class UniPcMultistepScheduler implements NoiseScheduler {
       float lambdaT = Float32Math.torchLog(alphaT) - Float32Math.torchLog(sigmaT);
       float lambdaS0 = Float32Math.torchLog(alphaS0) - Float32Math.torchLog(sigmaS0);
       float h = lambdaT - lambdaS0;
-      rks = new float[order - 1];
+      rks = new float[order];
       for (int i = 1; i < order; i++) {
         float lambdaSi = MultistepSchedule.lambda(sigmas[firstEarlier - (i - 1)]);
         rks[i - 1] = (lambdaSi - lambdaS0) / h;
       }
-      float hh = -h;
+      rks[order - 1] = 1f;
+      float hh = predictX0 ? -h : h;
       float hPhi1 = Float32Math.torchExpm1(hh);
       float hPhiK = hPhi1 / hh - 1f;
       float bh = bh1 ? hh : Float32Math.torchExpm1(hh);
+      r = new float[order][order];
       b = new float[order];
       long factorial = 1;
       for (int i = 1; i <= order; i++) {
+        for (int k = 0; k < order; k++) {
+          // torch.pow(rks, i - 1): 1, rks, rks * rks
+          r[i - 1][k] = i == 1 ? 1f : i == 2 ? rks[k] : rks[k] * rks[k];
+        }
         b[i - 1] = hPhiK * (float) factorial / bh;
         factorial *= i + 1;
         // a Python float (1 / factorial) meets a float32 tensor: rounded to float32 first
         hPhiK = hPhiK / hh - (float) (1.0 / factorial);
       }
-      sigmaRatio = sigmaT / sigmaS0;
-      alphaPhi = alphaT * hPhi1;
-      alphaBh = alphaT * bh;
+      if (predictX0) {
+        sampleCoef = sigmaT / sigmaS0;
+        phiCoef = alphaT * hPhi1;
+        bhCoef = alphaT * bh;
+      } else {
+        sampleCoef = alphaT / alphaS0;
+        phiCoef = sigmaT * hPhi1;
+        bhCoef = sigmaT * bh;
+      }
     }
+
+    /** D1s[k] = (m_k - m0) / r_k for the earlier outputs, newest first. */
+    double[][] d1s(double[] m0) {
+      double[][] d = new double[rks.length - 1][];
+      for (int k = 0; k < d.length; k++) {
+        double[] mk = modelOutputs[solverOrder - 2 - k];
+        double rk = rks[k];
+        d[k] = new double[m0.length];
+        for (int i = 0; i < m0.length; i++) {
+          d[k][i] = (mk[i] - m0[i]) / rk;
+        }
+      }
+      return d;
+    }
+  }
+
+  /**
+   * torch.einsum("k,bkc...->bc...", rhos, D1s) for K = 1 or 2 at element {@code i}. With K = 2,
+   * torch 1.13 sums the two products separately rounded when the contraction is small
+   * (K * numel < 400: its own bmm loop) and as an OpenBLAS dgemm otherwise, whose kernel fuses
+   * the second multiply-add.
+   */
+  private static double einsum(double[] rhos, double[][] d1s, int i, boolean blas) {
+    if (d1s.length == 1) {
+      return rhos[0] * d1s[0][i];
+    }
+    return blas ? Math.fma(rhos[1], d1s[1][i], rhos[0] * d1s[0][i]) : rhos[0] * d1s[0][i] + rhos[1] * d1s[1][i];
+  }
+
+  private static boolean blasEinsum(int k, int numel) {
+    return (long) k * numel >= 400;
   }
 
   /** multistep_uni_p_bh_update from the current (possibly corrected) sample. */
   private double[] predictor(double[] x, int order) {
     double[] m0 = modelOutputs[solverOrder - 1];
     Coefficients c = new Coefficients(stepIndex + 1, stepIndex, order, stepIndex - 1);
+    double[][] d1s = c.d1s(m0);
     double[] out = new double[x.length];
-    double ratio = c.sigmaRatio;
-    double phi = c.alphaPhi;
-    double bh = c.alphaBh;
+    double sc = c.sampleCoef;
+    double phi = c.phiCoef;
+    double bh = c.bhCoef;
     if (order == 1) {
       for (int i = 0; i < out.length; i++) {
-        out[i] = ratio * x[i] - phi * m0[i];
+        out[i] = sc * x[i] - phi * m0[i];
       }
       return out;
     }
-    // order 2: rhos_p = [0.5]; pred_res = 0.5 * D1 with D1 = (m1 - m0) / r_1
-    double[] m1 = modelOutputs[solverOrder - 2];
-    double rk = c.rks[0];
+    double[] rhos;
+    if (order == 2) {
+      rhos = new double[] {0.5};
+    } else {
+      float[][] r = new float[order - 1][];
+      for (int k = 0; k < order - 1; k++) {
+        r[k] = java.util.Arrays.copyOf(c.r[k], order - 1);
+      }
+      // R[:-1, :-1] is a strided slice: factored as it is
+      rhos = toDouble(SmallLuSolve.solveStrided(r, java.util.Arrays.copyOf(c.b, order - 1)));
+    }
+    boolean blas = blasEinsum(d1s.length, x.length);
     for (int i = 0; i < out.length; i++) {
-      double d1 = (m1[i] - m0[i]) / rk;
-      out[i] = (ratio * x[i] - phi * m0[i]) - bh * (0.5 * d1);
+      out[i] = (sc * x[i] - phi * m0[i]) - bh * einsum(rhos, d1s, i, blas);
     }
     return out;
   }
@@ -348,39 +406,28 @@ public final class UniPcMultistepScheduler implements NoiseScheduler {
   private double[] corrector(double[] modelT, double[] last, int order) {
     double[] m0 = modelOutputs[solverOrder - 1];
     Coefficients c = new Coefficients(stepIndex, stepIndex - 1, order, stepIndex - 2);
+    double[][] d1s = c.d1s(m0);
     double[] out = new double[last.length];
-    double ratio = c.sigmaRatio;
-    double phi = c.alphaPhi;
-    double bh = c.alphaBh;
-    if (order == 1) {
-      // rhos_c = [0.5], no earlier outputs
-      for (int i = 0; i < out.length; i++) {
-        out[i] = (ratio * last[i] - phi * m0[i]) - bh * (0.5 * (modelT[i] - m0[i]));
-      }
-      return out;
-    }
-    double[] rhos = solve2(c.rks[0], c.b[0], c.b[1]);
-    double[] m1 = modelOutputs[solverOrder - 2];
-    double rk = c.rks[0];
+    double sc = c.sampleCoef;
+    double phi = c.phiCoef;
+    double bh = c.bhCoef;
+    // order 1: rhos_c = [0.5]; else the full (contiguous) R: factored transposed
+    double[] rhos = order == 1 ? new double[] {0.5} : toDouble(SmallLuSolve.solveContiguous(c.r, c.b));
+    double rhoT = rhos[rhos.length - 1];
+    boolean blas = blasEinsum(d1s.length, last.length);
     for (int i = 0; i < out.length; i++) {
-      double d1 = (m1[i] - m0[i]) / rk;
-      double corr = rhos[0] * d1;
-      out[i] = (ratio * last[i] - phi * m0[i]) - bh * (corr + rhos[1] * (modelT[i] - m0[i]));
+      double corr = d1s.length == 0 ? 0.0 : einsum(rhos, d1s, i, blas);
+      out[i] = (sc * last[i] - phi * m0[i]) - bh * (corr + rhoT * (modelT[i] - m0[i]));
     }
     return out;
   }
 
-  /**
-   * torch.linalg.solve(R, b) for the corrector's R = [[1, 1], [r, 1]] in float32, as torch 1.13
-   * computes it on the CPU: R is contiguous, so it factors R^T (LAPACK getrf: the first column
-   * [1, 1] needs no pivot, U = [[1, r], [0, 1 - r]]) and solves with the transpose (getrs 'T':
-   * U^T y = b, then L^T x = y), with separately rounded products and true divisions.
-   */
-  static double[] solve2(float r, float b0, float b1) {
-    float u11 = 1f - r;
-    float y1 = (b1 - r * b0) / u11;
-    float x0 = b0 - y1;
-    return new double[] {x0, y1};
+  private static double[] toDouble(float[] f) {
+    double[] d = new double[f.length];
+    for (int i = 0; i < f.length; i++) {
+      d[i] = f[i];
+    }
+    return d;
   }
 
   @Override
