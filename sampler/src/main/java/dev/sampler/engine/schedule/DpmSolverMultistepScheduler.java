@@ -95,6 +95,12 @@ public final class DpmSolverMultistepScheduler implements NoiseScheduler {
     this.eulerAtFinal = config.getBoolean("euler_at_final", false);
     this.useKarras = config.getBoolean("use_karras_sigmas", false);
     this.finalSigmaZero = config.getChoice("final_sigmas_type", "zero", "zero", "sigma_min").equals("zero");
+    if (algorithm.equals("deis") && finalSigmaZero) {
+      // diffusers checks final_sigmas_type against the algorithm_type as given, before reading deis
+      // as dpmsolver++
+      throw new IllegalArgumentException(src + ": unsupported value for 'final_sigmas_type': \"zero\" with"
+          + " 'algorithm_type' \"deis\" (supported: sigma_min, as in diffusers)");
+    }
     // torch.searchsorted compares in the sequence's dtype: the threshold is rounded to float32
     this.lambdaMinClipped = (float) config.getDouble("lambda_min_clipped", Double.NEGATIVE_INFINITY);
     this.spacing = config.getChoice("timestep_spacing", "linspace", "linspace", "leading", "trailing");

@@ -379,8 +379,11 @@ public final class UniPcMultistepScheduler implements NoiseScheduler {
     double phi = c.phiCoef;
     double bh = c.bhCoef;
     if (order == 1) {
+      // diffusers subtracts alpha_t * B(h) * 0 (a float32 zero, or NaN where B(h) is infinite:
+      // bh1 at a final sigma of 0), so the result is NaN there as in diffusers
+      double zero = c.bhCoef * 0f;
       for (int i = 0; i < out.length; i++) {
-        out[i] = sc * x[i] - phi * m0[i];
+        out[i] = (sc * x[i] - phi * m0[i]) - zero;
       }
       return out;
     }
