@@ -15,7 +15,8 @@ import java.util.Arrays;
  * <p>Supported keys: {@code num_train_timesteps}, {@code beta_start}, {@code beta_end},
  * {@code beta_schedule} (linear, scaled_linear, squaredcos_cap_v2), {@code solver_order} (1, 2,
  * 3), {@code prediction_type} (epsilon, v_prediction, sample), {@code algorithm_type}
- * (dpmsolver++, sde-dpmsolver++; deis is read as dpmsolver++ as diffusers does),
+ * (dpmsolver++, sde-dpmsolver++; deis is read as dpmsolver++ as diffusers does, and like
+ * diffusers refused with final_sigmas_type zero),
  * {@code solver_type} (midpoint, heun; logrho, bh1 and bh2 are read as midpoint as diffusers
  * does), {@code lower_order_final}, {@code euler_at_final}, {@code use_karras_sigmas},
  * {@code final_sigmas_type} (zero, sigma_min), {@code lambda_min_clipped},
@@ -25,6 +26,7 @@ import java.util.Arrays;
  * {@code variance_type} learned or learned_range, {@code trained_betas},
  * {@code use_exponential_sigmas}, {@code use_beta_sigmas}, {@code use_lu_lambdas},
  * {@code use_flow_sigmas}, {@code use_dynamic_shifting}, prediction type flow_prediction.
+ * More inference steps than {@code num_train_timesteps} are accepted, as diffusers accepts them.
  *
  * <p>{@link #step} returns no x0 estimate ({@code predOriginalSample} null), as diffusers'
  * returns only {@code prev_sample}.
@@ -243,19 +245,20 @@ public final class DpmSolverMultistepScheduler implements NoiseScheduler {
         && (eulerAtFinal || (lowerOrderFinal && n < 15) || finalSigmaZero);
     boolean lowerOrderSecond = stepIndex == n - 2 && lowerOrderFinal && n < 15;
 
-    double[] x0 = convertModelOutput(modelOutput, sample);
-    for (int i = 0; i < solverOrder - 1; i++) {
-      modelOutputs[i] = modelOutputs[i + 1];
-    }
-    modelOutputs[solverOrder - 1] = x0;
-
-    float[] sample32 = MultistepSchedule.toFloat32(sample);
+    // the noise first (diffusers draws it after updating the history; the order does not change
+    // any value): a source that fails leaves this scheduler as it was
     float[] noise32 = null;
     if (sde) {
       double[] z = new double[sample.length];
       noise.fill(z);
       noise32 = MultistepSchedule.toFloat32(z);
     }
+    double[] x0 = convertModelOutput(modelOutput, sample);
+    for (int i = 0; i < solverOrder - 1; i++) {
+      modelOutputs[i] = modelOutputs[i + 1];
+    }
+    modelOutputs[solverOrder - 1] = x0;
+    float[] sample32 = MultistepSchedule.toFloat32(sample);
     double[] prev;
     if (solverOrder == 1 || lowerOrderNums < 1 || lowerOrderFinalStep) {
       prev = firstOrder(x0, sample32, noise32);

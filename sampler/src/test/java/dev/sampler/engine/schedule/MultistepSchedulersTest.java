@@ -316,4 +316,34 @@ class MultistepSchedulersTest {
     assertArrayEquals(without.timesteps(), withKey.timesteps());
     assertNotEquals(without.timesteps()[0], clipped.timesteps()[0]);
   }
+
+  @Test
+  void step_sdeNoiseSourceFails_leavesTheSchedulerAsItWas() {
+    NoiseSource ok = out -> {
+      for (int i = 0; i < out.length; i++) {
+        out[i] = Math.sin(i + out.length);
+      }
+    };
+    NoiseScheduler clean = create(DPM, "\"algorithm_type\": \"sde-dpmsolver++\"");
+    clean.setTimesteps(6);
+    double[] want = run(clean, sample(4, 1.0), ok);
+
+    NoiseScheduler s = create(DPM, "\"algorithm_type\": \"sde-dpmsolver++\"");
+    s.setTimesteps(6);
+    double[] x = sample(4, 1.0);
+    boolean failed = false;
+    for (double t : s.timesteps()) {
+      double[] out = model(x, t);
+      if (!failed && t < 600) {
+        failed = true;
+        double[] xs = x;
+        assertThrows(NoiseUnavailableException.class, () -> s.step(out, t, xs, z -> {
+          throw new NoiseUnavailableException("stream closed", null);
+        }));
+      }
+      x = s.step(out, t, x, ok).prevSample();
+    }
+    assertTrue(failed);
+    assertArrayEquals(want, x);
+  }
 }
