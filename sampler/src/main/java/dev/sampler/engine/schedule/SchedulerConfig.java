@@ -1,7 +1,10 @@
 package dev.sampler.engine.schedule;
 
+import com.fasterxml.jackson.core.json.JsonReadFeature;
+import com.fasterxml.jackson.core.json.JsonWriteFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.sampler.engine.ModelException;
 import java.io.IOException;
@@ -23,7 +26,15 @@ import java.util.Objects;
  * records its overrides in {@link #overrides()}.
  */
 public final class SchedulerConfig {
-  private static final ObjectMapper MAPPER = new ObjectMapper();
+  /**
+   * Python's json (which diffusers' save_config uses) writes -Infinity / NaN as bare tokens, e.g.
+   * DPMSolverMultistepScheduler's default {@code "lambda_min_clipped": -Infinity}: read them as
+   * numbers, and write them back the same way.
+   */
+  private static final ObjectMapper MAPPER = JsonMapper.builder()
+      .enable(JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS)
+      .disable(JsonWriteFeature.WRITE_NAN_AS_STRINGS)
+      .build();
 
   private final ObjectNode root;
   private final String source;

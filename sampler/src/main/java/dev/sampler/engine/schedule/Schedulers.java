@@ -91,6 +91,12 @@ public final class Schedulers {
           return new LMSDiscreteScheduler(config);
         }
         // group B: DPM-Solver++ multistep, UniPC
+        case "DPMSolverMultistepScheduler" -> {
+          return new DpmSolverMultistepScheduler(config);
+        }
+        case "UniPCMultistepScheduler" -> {
+          return new UniPcMultistepScheduler(config);
+        }
         default -> {
           // unknown: falls through to the error below
         }
