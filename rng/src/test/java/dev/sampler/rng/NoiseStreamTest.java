@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.HexFormat;
 import org.junit.jupiter.api.Test;
@@ -51,6 +51,11 @@ class NoiseStreamTest {
         return 0.5 * erfc(-x / Math.sqrt(2.0));
     }
 
+    /** 1 - Phi(x), computed directly so that it keeps its relative accuracy in the upper tail. */
+    static double normalUpper(double x) {
+        return 0.5 * erfc(x / Math.sqrt(2.0));
+    }
+
     @Test
     void fill_millionDraws_meanVarianceKsAndTailMatchStandardNormal() throws Exception {
         float[] x;
@@ -90,6 +95,16 @@ class NoiseStreamTest {
         }
         assertTrue(d < 1.9495 / Math.sqrt(N), "KS statistic D = " + d);
 
+        // Anderson-Darling against N(0,1) (fully specified): A^2 = -N - (1/N) sum (2i - 1)
+        // (ln F(x_i) + ln(1 - F(x_(N+1-i)))); it weights the tails, where KS is weak. Asymptotic
+        // critical value at alpha = 0.001: 5.973 (Marsaglia & Marsaglia 2004, Table 1).
+        double s = 0;
+        for (int i = 0; i < N; i++) {
+            s += (2.0 * i + 1) * (Math.log(normalCdf(sorted[i])) + Math.log(normalUpper(sorted[N - 1 - i])));
+        }
+        double a2 = -N - s / N;
+        assertTrue(a2 < 5.973, "Anderson-Darling A^2 = " + a2);
+
         // |x| > 4: p = erfc(4/sqrt 2) = 6.334e-5, expected count N p = 63.3, binomial SD
         // sqrt(N p (1-p)) = 7.96; accept within 5 SD, i.e. [24, 103].
         double p = erfc(4.0 / Math.sqrt(2.0));
@@ -100,32 +115,66 @@ class NoiseStreamTest {
     }
 
     @Test
-    void fill_differentRequestIds_streamsUncorrelated() throws Exception {
-        float[] a;
-        float[] b;
-        try (SecretSeed s = seed(2)) {
-            a = draw(s, ALICE_1, N);
-            b = draw(s, ALICE_2, N);
+    void fill_twoConcurrentStreams_uncorrelated() throws Exception {
+        // Two streams open at once and filled alternately in odd-sized pieces, as two requests
+        // of one batch would be.
+        float[] a = new float[N];
+        float[] b = new float[N];
+        try (SecretSeed s = seed(2); NoiseStream sa = NoiseStream.replay(s, ALICE_1);
+                NoiseStream sb = NoiseStream.replay(s, ALICE_2)) {
+            for (int off = 0; off < N; off += 777) {
+                int len = Math.min(777, N - off);
+                sa.fill(a, off, len);
+                sb.fill(b, off, len);
+            }
         }
+        // Under independence r has standard error 1/sqrt(N) = 0.001; bound 5 SE.
+        double r = pearson(a, 0, b, 0, N);
+        assertTrue(Math.abs(r) < 5.0 / Math.sqrt(N), "Pearson r = " + r);
+    }
+
+    @Test
+    void fill_neighboursAndBoxMullerPartners_uncorrelated() throws Exception {
+        float[] x;
+        try (SecretSeed s = seed(9)) {
+            x = draw(s, ALICE_1, N + 32);
+        }
+        // Lag 1 (neighbours in a block), lag 16 (a pair's z0 and z1: r cos t and r sin t are
+        // independent for Box-Muller) and lag 32 (the same pair slot in the next block). Each r
+        // has standard error 1/sqrt(N); bound 5 SE.
+        for (int lag : new int[] {1, 16, 32}) {
+            double r = pearson(x, 0, x, lag, N);
+            assertTrue(Math.abs(r) < 5.0 / Math.sqrt(N), "lag " + lag + ": Pearson r = " + r);
+        }
+        // Squares too: a dependence through the shared radius would show here first.
+        float[] sq = new float[N + 32];
+        for (int i = 0; i < sq.length; i++) {
+            sq[i] = x[i] * x[i];
+        }
+        double r = pearson(sq, 0, sq, 16, N);
+        assertTrue(Math.abs(r) < 5.0 / Math.sqrt(N), "lag 16 of squares: Pearson r = " + r);
+    }
+
+    private static double pearson(float[] a, int offA, float[] b, int offB, int n) {
         double ma = 0;
         double mb = 0;
-        for (int i = 0; i < N; i++) {
-            ma += a[i];
-            mb += b[i];
+        for (int i = 0; i < n; i++) {
+            ma += a[offA + i];
+            mb += b[offB + i];
         }
-        ma /= N;
-        mb /= N;
+        ma /= n;
+        mb /= n;
         double sab = 0;
         double saa = 0;
         double sbb = 0;
-        for (int i = 0; i < N; i++) {
-            sab += (a[i] - ma) * (b[i] - mb);
-            saa += (a[i] - ma) * (a[i] - ma);
-            sbb += (b[i] - mb) * (b[i] - mb);
+        for (int i = 0; i < n; i++) {
+            double da = a[offA + i] - ma;
+            double db = b[offB + i] - mb;
+            sab += da * db;
+            saa += da * da;
+            sbb += db * db;
         }
-        double r = sab / Math.sqrt(saa * sbb);
-        // Under independence r has standard error 1/sqrt(N) = 0.001; bound 5 SE.
-        assertTrue(Math.abs(r) < 5.0 / Math.sqrt(N), "Pearson r = " + r);
+        return sab / Math.sqrt(saa * sbb);
     }
 
     @Test
@@ -144,11 +193,13 @@ class NoiseStreamTest {
     @Test
     void fill_oddChunkSizes_sameSequenceAsOneCall() throws Exception {
         try (SecretSeed s = seed(5)) {
-            float[] whole = draw(s, ALICE_1, 40_001);
-            float[] pieces = new float[40_001];
+            float[] whole = draw(s, ALICE_1, 100_001);
+            float[] pieces = new float[100_001];
             try (NoiseStream ns = NoiseStream.replay(s, ALICE_1)) {
                 int off = 0;
-                int[] sizes = {1, 3, 0, 8191, 8192, 2, 17, 5000};
+                // Within a block, block-aligned, across blocks, and across the 16384-float
+                // (65536-byte) DRBG requests.
+                int[] sizes = {1, 3, 0, 31, 32, 33, 8191, 8192, 2, 17, 5000, 16384, 16385};
                 int k = 0;
                 while (off < pieces.length) {
                     int len = Math.min(sizes[k++ % sizes.length], pieces.length - off);
@@ -160,53 +211,60 @@ class NoiseStreamTest {
         }
     }
 
-    /** Re-derives the documented conversion from the (CAVP- and BouncyCastle-checked) DRBG. */
+    /**
+     * Re-derives the stream from the (CAVP- and BouncyCastle-checked) DRBG and the scalar twin of
+     * the conversion ({@link NormalTransformReference}), with the documented v2 domain strings.
+     */
     @Test
     void fill_matchesDocumentedConversionOverCtrDrbg() throws Exception {
-        int n = 20_000; // spans more than one 64 KiB DRBG request (8192 floats each)
+        int n = 40_000; // spans more than two 64 KiB DRBG requests (16384 floats each)
         try (SecretSeed s = seed(6)) {
             float[] actual = draw(s, ALICE_1, n);
             byte[] ps = ALICE_1.encode();
+            assertArrayEquals(concat("dev.sampler.rng.NoiseStream/v2\0".getBytes(StandardCharsets.US_ASCII),
+                    new byte[] {0, 0, 0, 8, 't', 'e', 'n', 'a', 'n', 't', '-', 'a', 0, 0, 0, 5, 'r', 'e', 'q', '-', '1'}), ps);
             byte[] nonce = Arrays.copyOf(java.security.MessageDigest.getInstance("SHA-256").digest(
-                    concat("dev.sampler.rng.NoiseStream/replay-nonce/v1\0".getBytes(), ps)), 16);
-            float[] expected = new float[n];
+                    concat("dev.sampler.rng.NoiseStream/replay-nonce/v2\0".getBytes(StandardCharsets.US_ASCII), ps)), 16);
+            float[] expected = new float[n + 32];
             try (CtrDrbg d = CtrDrbg.instantiate(CtrDrbg.Config.of(CtrDrbg.DerivationFunction.USE_DF),
                     s.toByteArray(InsecureSeedAccess.get()), nonce, ps)) {
-                ByteBuffer buf = ByteBuffer.allocate(0);
-                for (int i = 0; i < n; i += 2) {
-                    if (!buf.hasRemaining()) {
-                        buf = ByteBuffer.wrap(d.generate(65536, null));
+                byte[] request = new byte[0];
+                int at = 0;
+                for (int i = 0; i < n; i += 32) {
+                    if (at == request.length) {
+                        request = d.generate(65536, null);
+                        at = 0;
                     }
-                    double u1 = ((buf.getLong() >>> 11) + 1) * 0x1p-53;
-                    double u2 = (buf.getLong() >>> 11) * 0x1p-53;
-                    double r = StrictMath.sqrt(-2 * StrictMath.log(u1));
-                    expected[i] = (float) (r * StrictMath.cos(2 * Math.PI * u2));
-                    expected[i + 1] = (float) (r * StrictMath.sin(2 * Math.PI * u2));
+                    NormalTransformReference.block(request, at, expected, i);
+                    at += 128;
                 }
             }
-            assertArrayEquals(expected, actual);
+            assertArrayEquals(Arrays.copyOf(expected, n), actual);
         }
     }
 
     /**
-     * Pins the first floats for one fixed seed so that a change to the definition is noticed. The
-     * value was cross-checked with an independent Python implementation of CTR_DRBG (AES from
-     * pyca/cryptography 48.0.0, Block_Cipher_df and Update written from SP 800-90A) and the
-     * documented conversion (math.log/cos/sin, rounded to float32): same four floats.
+     * Pins floats 0-3 (z0 of the first four pairs), 16-19 (their z1) and 16384-16385 (the first
+     * of the second DRBG request) for one fixed seed, so that a change to the definition is
+     * noticed. Cross-checked with {@code tools/noise_stream_v2.py}, an independent Python
+     * implementation of CTR_DRBG (AES from pyca/cryptography, Block_Cipher_df and Update written
+     * from SP 800-90A) and of the documented v2 conversion in exact rational arithmetic:
+     * {@code tools/noise_stream_v2.py --seed-tag 7 --tenant tenant-a --request req-1 --index 0 1 2 3
+     * 16 17 18 19 16384 16385} prints the same ten values.
      */
     @Test
-    void replay_fixedSeed_firstFloatsArePinned() throws Exception {
+    void replay_fixedSeed_pinnedFloatsMatchIndependentImplementation() throws Exception {
         try (SecretSeed s = seed(7)) {
-            float[] x = draw(s, ALICE_1, 4);
+            float[] x = draw(s, ALICE_1, 16386);
             StringBuilder sb = new StringBuilder();
-            for (float v : x) {
-                sb.append(HexFormat.of().toHexDigits(Float.floatToRawIntBits(v))).append(' ');
+            for (int i : new int[] {0, 1, 2, 3, 16, 17, 18, 19, 16384, 16385}) {
+                sb.append(HexFormat.of().toHexDigits(Float.floatToRawIntBits(x[i]))).append(' ');
             }
             assertEquals(PINNED, sb.toString().strip());
         }
     }
 
-    static final String PINNED = "3f061ab3 3ec7893a bea79738 3f775641";
+    static final String PINNED = "bf93e4e4 3f2246c5 bff6a436 3faba2bd 3df7b68e bf3eed11 be7345f7 bf7e101b bf4f2b57 3f2f3cc4";
 
     @Test
     void fromOsEntropy_twoStreamsDifferAndLookNormal() throws Exception {
