@@ -54,8 +54,9 @@ final class Float32Ops {
   }
 
   /**
-   * A float32 {@code exp}, correctly rounded: the float64 exponential rounded once to float32.
-   * torch's own float32 exp (SLEEF's vector kernel, also for 0-dim tensors) is within 1 ulp of
+   * A float32 {@code exp}, correctly rounded: the float64 exponential rounded once to float32
+   * (StrictMath's value is within 1 ulp of float64, which changes the float32 result only at a
+   * float32 rounding tie, and is the same on every JVM). torch's own float32 exp (SLEEF's vector kernel, also for 0-dim tensors) is within 1 ulp of
    * this but not always equal; by the lead's decision (scheduler vectors README, "Decision
    * (lead): float32 log/exp") the schedulers use correctly rounded values and the reference
    * vectors are recorded with correctly rounded torch/numpy log and exp.
