@@ -2,7 +2,8 @@
 
 tools/make_scheduler_vectors.py covers the core grid; this script adds cases, in the same format
 and with the same machinery (it imports that script and calls its `run_case`, so the recording,
-the noise replay check and the case layout are identical), for options of DDPM, DDIM, Euler,
+the noise replay check, the correctly rounded log/exp run and the case layout are identical), for
+options of DDPM, DDIM, Euler,
 Euler ancestral, Heun and LMS that the grid leaves out: DDIM use_clipped_model_output and
 clip_sample_range, DDPM fixed_small_log with other schedules and the "trailing" step counts for
 which numpy's arange yields n + 1 timesteps (ending at -1), Euler final_sigmas_type "sigma_min",
@@ -125,15 +126,23 @@ def main(argv=None):
     tu = importlib.import_module("diffusers.utils.torch_utils")
     tape = msv.NoiseTape(tu.randn_tensor)
     classes = {}
+    mods = []
     for cls, modname in msv.MODULES.items():
         mod = importlib.import_module("diffusers.schedulers." + modname)
         classes[cls] = getattr(mod, cls)
+        mods.append(mod)
         if hasattr(mod, "randn_tensor"):
             mod.randn_tensor = tape
+    # the main script's correctly rounded log/exp/pow run (the lead's decision), when it has one
+    extra = []
+    if hasattr(msv, "CorrectlyRounded"):
+        cr = msv.CorrectlyRounded(mods)
+        print("correctly rounded replacements: %s" % msv.check_replacements(cr))
+        extra = [cr]
     cases = []
     for s in specs():
         s["cls_obj"] = classes[s["class"]]
-        cases.append(msv.run_case(s, tape))
+        cases.append(msv.run_case(s, tape, *extra))
     ids = [c["id"] for c in cases]
     if len(ids) != len(set(ids)):
         raise SystemExit("duplicate case ids")

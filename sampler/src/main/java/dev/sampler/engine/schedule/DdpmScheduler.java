@@ -15,7 +15,7 @@ import java.util.Arrays;
  *
  * <p>Arithmetic: the scalar coefficients are float32 (they come from float32 alphas_cumprod
  * entries and Python numbers, which torch keeps float32), applied to float64 samples;
- * "fixed_small_log" takes torch's float32 log and exp ({@link Float32Ops}).
+ * "fixed_small_log" takes float32 log and exp, correctly rounded ({@link Float32Ops#log}).
  */
 public final class DdpmScheduler implements NoiseScheduler {
   private static final String CLS = "DDPMScheduler";
@@ -134,7 +134,7 @@ public final class DdpmScheduler implements NoiseScheduler {
     float variance = (1f - alphaProdTPrev) / (1f - alphaProdT) * currentBetaT;
     variance = Math.max(variance, 1e-20f); // torch.clamp(min=1e-20): the bound in float32, NaN kept
     return switch (varianceType) {
-      case "fixed_small_log" -> Float32Ops.sleefExpf(0.5f * Float32Ops.sleefLogf(variance));
+      case "fixed_small_log" -> Float32Ops.exp(0.5f * Float32Ops.log(variance));
       case "fixed_large" -> Float32Ops.sqrt(currentBetaT);
       default -> Float32Ops.sqrt(variance);
     };

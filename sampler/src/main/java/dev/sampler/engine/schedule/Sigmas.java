@@ -5,7 +5,8 @@ package dev.sampler.engine.schedule;
  * alphas_cumprod, {@code np.interp} onto the inference timesteps, Karras sigmas, the
  * sigma-to-timestep inversion {@code _sigma_to_t}, log-linear interpolation, and the timestep
  * lookup {@code index_for_timestep}; each with the float32/float64 roundings (and numpy's legacy
- * scalar promotion) diffusers' code gets from torch 1.13 and numpy 1.24.
+ * scalar promotion) diffusers' code gets from torch 1.13 and numpy 1.24, its log and exp taken
+ * correctly rounded (StrictMath), as the reference vectors are recorded.
  */
 final class Sigmas {
   private Sigmas() {}
@@ -20,11 +21,14 @@ final class Sigmas {
     return s;
   }
 
-  /** numpy's float32 {@code np.log} of each training sigma (the {@code log_sigmas} of _sigma_to_t). */
+  /**
+   * {@code np.log} of each float32 training sigma (the {@code log_sigmas} of _sigma_to_t), correctly
+   * rounded to float32 ({@link Float32Ops#log}).
+   */
   static float[] logs(float[] trainSigmas) {
     float[] l = new float[trainSigmas.length];
     for (int i = 0; i < l.length; i++) {
-      l[i] = Float32Ops.numpyLogf(trainSigmas[i]);
+      l[i] = Float32Ops.log(trainSigmas[i]);
     }
     return l;
   }
@@ -66,18 +70,18 @@ final class Sigmas {
 
   /**
    * {@code _convert_to_karras}: {@code (max^(1/7) + ramp * (min^(1/7) - max^(1/7))) ** 7} over
-   * {@code ramp = np.linspace(0, 1, n)}, in float64. ({@code Math.pow} may differ from glibc's
-   * and numpy's pow in the last bit; these sigmas are rounded to float32 before anything uses
-   * them, which hides that but for a double rounding near a float32 tie.)
+   * {@code ramp = np.linspace(0, 1, n)}, in float64. ({@code StrictMath.pow} may differ from
+   * glibc's and numpy's pow in the last bit; the schedule keeps these sigmas, and the logs taken of
+   * them, rounded to float32, which hides that but for a double rounding near a float32 tie.)
    */
   static double[] karras(double sigmaMin, double sigmaMax, int n) {
     double rho = 7.0;
     double[] ramp = Spacing.npLinspace(0, 1, n);
-    double minInvRho = Math.pow(sigmaMin, 1 / rho);
-    double maxInvRho = Math.pow(sigmaMax, 1 / rho);
+    double minInvRho = StrictMath.pow(sigmaMin, 1 / rho);
+    double maxInvRho = StrictMath.pow(sigmaMax, 1 / rho);
     double[] s = new double[n];
     for (int i = 0; i < n; i++) {
-      s[i] = Math.pow(maxInvRho + ramp[i] * (minInvRho - maxInvRho), rho);
+      s[i] = StrictMath.pow(maxInvRho + ramp[i] * (minInvRho - maxInvRho), rho);
     }
     return s;
   }
@@ -89,9 +93,9 @@ final class Sigmas {
    * is float64 (a float32 array times an int64 array).
    */
   static double sigmaToT(double sigma, float[] logSigmas) {
-    // numpy's float64 log is its own SIMD kernel, not always correctly rounded; its last-bit
-    // differences from Math.log vanish in the float32 rounding except at a float32 tie
-    float logSigma = (float) Math.log(Math.max(sigma, 1e-10));
+    // float64 log; StrictMath's last-bit differences from a correctly rounded log vanish in the
+    // float32 rounding except at a float32 tie
+    float logSigma = (float) StrictMath.log(Math.max(sigma, 1e-10));
     // argmax of the cumulative count of (logSigma - log_sigmas >= 0): the last index counted
     int low = 0;
     for (int i = 0; i < logSigmas.length; i++) {
@@ -113,17 +117,17 @@ final class Sigmas {
 
   /**
    * Euler's {@code interpolation_type="log_linear"}:
-   * {@code torch.linspace(np.log(sigmas[-1]), np.log(sigmas[0]), n + 1).exp()} with numpy's float32
-   * log and torch's float32 linspace and exp: n + 1 values from the largest training sigma down
+   * {@code torch.linspace(np.log(sigmas[-1]), np.log(sigmas[0]), n + 1).exp()}: correctly rounded
+   * float32 log and exp, torch's float32 linspace; n + 1 values from the largest training sigma down
    * to the smallest ({@code trainSigmas} in training order). diffusers keeps all n + 1 and still
    * appends the final sigma, so this interpolation leaves one sigma more than usual.
    */
   static float[] logLinear(float[] trainSigmas, int n) {
-    float lo = Float32Ops.numpyLogf(trainSigmas[trainSigmas.length - 1]);
-    float hi = Float32Ops.numpyLogf(trainSigmas[0]);
+    float lo = Float32Ops.log(trainSigmas[trainSigmas.length - 1]);
+    float hi = Float32Ops.log(trainSigmas[0]);
     float[] l = Float32Ops.torchLinspace(lo, hi, n + 1);
     for (int i = 0; i < l.length; i++) {
-      l[i] = Float32Ops.sleefExpf(l[i]);
+      l[i] = Float32Ops.exp(l[i]);
     }
     return l;
   }
