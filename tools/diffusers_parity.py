@@ -16,7 +16,6 @@ checkout) is tools/diffusers_src.py, shared with tools/make_scheduler_vectors.py
 """
 import argparse
 import importlib
-import importlib.machinery
 import json
 import os
 import sys

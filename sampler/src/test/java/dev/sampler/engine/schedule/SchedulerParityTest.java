@@ -344,8 +344,10 @@ class SchedulerParityTest {
     } catch (ModelException e) {
       if (diffusersRaised) {
         sum.rejected++;
+      } else if (e.getMessage() != null && e.getMessage().contains("unsupported scheduler class")) {
+        failures.add(cls + ": " + e.getMessage()); // the message names the case (its config source)
       } else {
-        failures.add(cls + ": " + e.getMessage());
+        failures.add(id + ": Schedulers.create rejected a config diffusers accepts: " + e.getMessage());
       }
       return;
     }
