@@ -9,7 +9,8 @@ import java.util.Set;
  * diffusers' {@code UniPCMultistepScheduler} (UniP predictor and UniC corrector, B(h) variants bh1
  * and bh2, orders 1 to 3, data or noise prediction), reproducing diffusers at commit 58eb52c0
  * including its float32 arithmetic: sigmas are a float32 table; alpha_t, sigma_t, lambda_t, h,
- * the r_k, the {@code h_phi} terms (torch's float32 {@code expm1}), the order conditions and their
+ * the r_k, the {@code h_phi} terms (float32 {@code expm1}, correctly rounded as the logs, see
+ * {@link Float32Math}), the order conditions and their
  * {@code torch.linalg.solve} are float32 (see {@link Float32Math} and {@link SmallLuSolve}); the
  * model outputs, samples and their differences are float64 (UniPC, unlike DPM-Solver, does not
  * round the sample to float32).
@@ -300,8 +301,8 @@ public final class UniPcMultistepScheduler implements NoiseScheduler {
       float alphaS0 = MultistepSchedule.alpha(sigmaS0);
       sigmaT = sigmaT * alphaT;
       sigmaS0 = sigmaS0 * alphaS0;
-      float lambdaT = Float32Math.torchLog(alphaT) - Float32Math.torchLog(sigmaT);
-      float lambdaS0 = Float32Math.torchLog(alphaS0) - Float32Math.torchLog(sigmaS0);
+      float lambdaT = Float32Math.log(alphaT) - Float32Math.log(sigmaT);
+      float lambdaS0 = Float32Math.log(alphaS0) - Float32Math.log(sigmaS0);
       float h = lambdaT - lambdaS0;
       rks = new float[order];
       for (int i = 1; i < order; i++) {
@@ -310,9 +311,9 @@ public final class UniPcMultistepScheduler implements NoiseScheduler {
       }
       rks[order - 1] = 1f;
       float hh = predictX0 ? -h : h;
-      float hPhi1 = Float32Math.torchExpm1(hh);
+      float hPhi1 = Float32Math.expm1(hh);
       float hPhiK = hPhi1 / hh - 1f;
-      float bh = bh1 ? hh : Float32Math.torchExpm1(hh);
+      float bh = bh1 ? hh : Float32Math.expm1(hh);
       r = new float[order][order];
       b = new float[order];
       long factorial = 1;
