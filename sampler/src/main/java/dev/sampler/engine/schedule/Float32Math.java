@@ -8,8 +8,8 @@ package dev.sampler.engine.schedule;
  *       {@code torch.expm1} (and numpy's float32 {@code np.log}), <b>correctly rounded</b>: the
  *       float64 function rounded to float32 (with {@link StrictMath}, so that every JVM gives the
  *       same bits; correctly rounded except where the float64 result falls within its error of a
- *       float32 rounding boundary, a chance of about 2^-28 per value). This is the project's decision (scheduler vectors README, "Decision (lead)"):
- *       torch's CPU kernels are SLEEF's 1-ulp functions (about 1% of logs and 10% of exps differ
+ *       float32 rounding boundary, a chance of about 2^-28 per value). This is the project's
+ *       decision (scheduler vectors README, "Decision (lead)"): torch's CPU kernels are SLEEF's 1-ulp functions (about 1% of logs and 10% of exps differ
  *       from the correctly rounded value by an ulp) and numpy's SIMD log is up to 3.8 ulp off;
  *       both depend on the build and the CPU, so the parity vectors are made with diffusers
  *       running on correctly rounded functions instead.

@@ -110,7 +110,8 @@ public final class UniPcMultistepScheduler implements NoiseScheduler {
     }
     for (JsonNode e : n) {
       if (!e.isIntegralNumber() || !e.canConvertToInt()) {
-        throw new IllegalArgumentException(config.source() + ": '" + key + "' must be a list of step indices, got " + n);
+        throw new IllegalArgumentException(config.source() + ": '" + key + "' must be a list of step indices, got "
+            + n);
       }
       out.add(e.intValue());
     }
@@ -394,10 +395,10 @@ public final class UniPcMultistepScheduler implements NoiseScheduler {
     } else {
       float[][] r = new float[order - 1][];
       for (int k = 0; k < order - 1; k++) {
-        r[k] = java.util.Arrays.copyOf(c.r[k], order - 1);
+        r[k] = Arrays.copyOf(c.r[k], order - 1);
       }
       // R[:-1, :-1] is a strided slice: factored as it is
-      rhos = toDouble(SmallLuSolve.solveStrided(r, java.util.Arrays.copyOf(c.b, order - 1)));
+      rhos = toDouble(SmallLuSolve.solveStrided(r, Arrays.copyOf(c.b, order - 1)));
     }
     boolean blas = blasEinsum(d1s.length, x.length);
     for (int i = 0; i < out.length; i++) {
