@@ -43,6 +43,16 @@ import org.junit.jupiter.api.io.TempDir;
  * case whose diffusers run raised must be rejected: ModelException from {@code create}, or
  * IllegalArgumentException from {@code setTimesteps} or {@code step}.
  *
+ * <p>The vectors come from diffusers run with correctly rounded float32 {@code torch.log/exp/expm1}
+ * and correctly rounded numpy {@code log/exp/power} (what the Java schedulers compute, the lead's
+ * decision; the diffusers code itself unchanged). Where diffusers as installed (torch's SLEEF and
+ * numpy's SIMD kernels) gives different values, the case also carries {@code "installed"}: Java's
+ * timesteps must then also be within a relative error of {@value #INSTALLED_TIMESTEP_TOLERANCE}
+ * of the installed ones, its sigmas and initNoiseSigma within {@value #INSTALLED_SCHEDULE_TOLERANCE}
+ * (two float32 ulps), and its final sample within a relative L2 error of
+ * {@value #INSTALLED_SAMPLE_TOLERANCE}; the bounds and the measured differences between the two
+ * diffusers runs that justify them are at the constants.
+ *
  * <p>diffusers' step() keyword arguments ({@code step_kwargs}, e.g. DDIM's {@code eta}) are given
  * to the Java scheduler as config keys of the same name (the Java step has no such parameters).
  *
@@ -60,6 +70,30 @@ class SchedulerParityTest {
   static final double SCHEDULE_TOLERANCE = 1e-15;
   /** Relative L2 error of prevSample / predOriginalSample per step. */
   static final double SAMPLE_TOLERANCE = 1e-12;
+  /**
+   * Relative error of sigmas and initNoiseSigma against a case's {@code "installed"} run: two
+   * float32 ulps (2 * 2^-23 = 2.38e-7); the installed values are at most one float32 ulp from the
+   * correctly rounded ones (measured worst 1.04e-7, an Euler log_linear sigma; initNoiseSigma never
+   * differs).
+   */
+  static final double INSTALLED_SCHEDULE_TOLERANCE = 2.5e-7;
+  /**
+   * Relative error of the timesteps against a case's {@code "installed"} run. Looser than the
+   * sigmas': the float timesteps that diffusers' {@code _sigma_to_t} interpolates between float32
+   * log-sigmas (Euler, Heun, LMS with Karras sigmas) move by several float32 ulps when numpy's
+   * float32 log is one or two ulps off, because the interpolation weight divides by a difference of
+   * nearby logs (measured worst 4.25e-7, 6 float32 ulps of t = 6.73, in Euler, Heun and LMS Karras
+   * cases; the integer timesteps of the other classes never differ).
+   */
+  static final double INSTALLED_TIMESTEP_TOLERANCE = 1e-6;
+  /**
+   * Relative L2 error of the final sample against a case's {@code "installed"} run (measured worst
+   * difference between diffusers' two runs 2.85e-7, DPM-Solver++ 2M SDE; then UniPC 9.8e-8, Euler
+   * log_linear 8.2e-8, DDPM fixed_small_log 7.7e-8, Heun and LMS Karras below 1e-8: so Java, within
+   * 1e-12 of the correctly rounded run, is within about 3e-7 of the installed one; 1e-5 leaves a
+   * wide margin for other CPUs' kernels).
+   */
+  static final double INSTALLED_SAMPLE_TOLERANCE = 1e-5;
   /** Failures printed in a failing class's message (all are counted). */
   static final int MAX_LISTED = 40;
 
@@ -202,6 +236,11 @@ class SchedulerParityTest {
     String worstPrevCase = "-";
     double worstPred;
     String worstPredCase = "-";
+    int installed;
+    double worstInstalledSchedule;
+    String worstInstalledScheduleCase = "-";
+    double worstInstalledFinal;
+    String worstInstalledFinalCase = "-";
 
     void schedule(double e, String id) {
       if (e > worstSchedule || Double.isNaN(e)) {
@@ -221,6 +260,20 @@ class SchedulerParityTest {
       if (e > worstPred || Double.isNaN(e)) {
         worstPred = e;
         worstPredCase = id;
+      }
+    }
+
+    void installedSchedule(double e, String id) {
+      if (e > worstInstalledSchedule || Double.isNaN(e)) {
+        worstInstalledSchedule = e;
+        worstInstalledScheduleCase = id;
+      }
+    }
+
+    void installedFinal(double e, String id) {
+      if (e > worstInstalledFinal || Double.isNaN(e)) {
+        worstInstalledFinal = e;
+        worstInstalledFinalCase = id;
       }
     }
   }
@@ -256,10 +309,13 @@ class SchedulerParityTest {
       }
     }
     System.out.println(String.format(Locale.ROOT,
-        "%s: %d cases (%d with steps, %d rejected as diffusers did), %d passed; worst schedule rel err %.3e (%s), "
-            + "worst prev_sample rel L2 %.3e (%s), worst pred_original_sample rel L2 %.3e (%s)",
+        "%s: %d cases (%d with steps, %d rejected as diffusers did), %d passed; against correctly rounded: worst "
+            + "schedule rel err %.3e (%s), worst prev_sample rel L2 %.3e (%s), worst pred_original_sample rel L2 %.3e "
+            + "(%s); against installed (%d cases): worst schedule rel err %.3e (%s), worst final sample rel L2 "
+            + "%.3e (%s)",
         cls, sum.cases, sum.withSteps, sum.rejected, sum.passed, sum.worstSchedule, sum.worstScheduleCase,
-        sum.worstPrev, sum.worstPrevCase, sum.worstPred, sum.worstPredCase));
+        sum.worstPrev, sum.worstPrevCase, sum.worstPred, sum.worstPredCase, sum.installed, sum.worstInstalledSchedule,
+        sum.worstInstalledScheduleCase, sum.worstInstalledFinal, sum.worstInstalledFinalCase));
     if (sum.cases == 0) {
       failures.add(cls + ": no case matches -Dscheduler.vectors.filter=" + filter);
     }
@@ -362,6 +418,10 @@ class SchedulerParityTest {
       return;
     }
     JsonNode steps = c.get("steps");
+    JsonNode installed = c.get("installed");
+    if (installed != null && !installed.isNull()) {
+      sum.installed++;
+    }
     if (!diffusersRaised) {
       int before = failures.size();
       compareSchedule(id, "timesteps", s.timesteps(), c.get("timesteps"), failures, sum);
@@ -370,6 +430,19 @@ class SchedulerParityTest {
           MAPPER.createArrayNode().add(c.get("init_noise_sigma").doubleValue()), failures, sum);
       if (failures.size() > before) {
         return; // a different schedule makes the trajectory meaningless
+      }
+      if (installed != null && !installed.isNull()) {
+        compareInstalled(id, "timesteps", s.timesteps(), installed.get("timesteps"), INSTALLED_TIMESTEP_TOLERANCE,
+            failures, sum);
+        compareInstalled(id, "sigmas", s.sigmas(), installed.get("sigmas"), INSTALLED_SCHEDULE_TOLERANCE, failures,
+            sum);
+        JsonNode ins = installed.get("init_noise_sigma");
+        compareInstalled(id, "initNoiseSigma", new double[] {s.initNoiseSigma()},
+            ins == null ? null : MAPPER.createArrayNode().add(ins.doubleValue()), INSTALLED_SCHEDULE_TOLERANCE,
+            failures, sum);
+        if (steps == null && installed.has("final_sample")) {
+          failures.add(id + ": \"installed\" has a final_sample, but the case has no steps");
+        }
       }
     }
     if (steps == null && !diffusersRaised) {
@@ -441,6 +514,46 @@ class SchedulerParityTest {
     if (diffusersRaised) {
       failures.add(id + ": accepted (create, setTimesteps(" + n + ") and " + ts.length + " steps), but diffusers "
           + "rejected it" + why);
+      return;
+    }
+    if (installed != null && !installed.isNull()) {
+      JsonNode fin = installed.get("final_sample");
+      if (fin == null || fin.isNull()) {
+        failures.add(id + ": \"installed\" of a case with steps has no final_sample");
+        return;
+      }
+      double rel = relL2(x, doubles(fin));
+      sum.installedFinal(rel, id);
+      if (!(rel <= INSTALLED_SAMPLE_TOLERANCE)) {
+        failures.add(String.format(Locale.ROOT, "%s: final sample relative L2 %.3e > %.0e against the installed "
+            + "diffusers run", id, rel, INSTALLED_SAMPLE_TOLERANCE));
+      }
+    }
+  }
+
+  /**
+   * One schedule array against a case's {@code "installed"} run: relative error per value (no
+   * exactness for integers: the exact values are checked against the correctly rounded run).
+   */
+  static void compareInstalled(String id, String what, double[] got, JsonNode want, double tolerance,
+      List<String> failures, Summary sum) {
+    if (want == null || want.isNull()) {
+      failures.add(id + ": \"installed\" has no " + what);
+      return;
+    }
+    double[] w = doubles(want);
+    if (got.length != w.length) {
+      failures.add(id + ": " + what + " has " + got.length + " values, the installed diffusers run " + w.length);
+      return;
+    }
+    for (int i = 0; i < w.length; i++) {
+      double e = Double.isNaN(got[i]) && Double.isNaN(w[i]) ? 0.0 : relErr(got[i], w[i]);
+      sum.installedSchedule(e, id);
+      if (!(e <= tolerance)) {
+        failures.add(String.format(Locale.ROOT, "%s: %s[%d] = %s, installed diffusers %s (relative error %.3e > %.1e)",
+            id, what, i, Double.toString(got[i]), Double.toString(w[i]), e, tolerance));
+        return;
+      }
     }
   }
 
