@@ -8,12 +8,10 @@ sampler/src/test/resources/vectors/schedulers/README.md) to
 sampler/src/test/resources/vectors/schedulers/multistep-extra/<ClassName>.json.gz, read by
 MultistepExtraParityTest with SchedulerParityTest's checks and tolerances.
 
-Float32 log/exp/expm1: by the project's decision (scheduler vectors README, "Decision (lead)") the
-Java schedulers compute them correctly rounded, not as torch's SLEEF kernels or numpy's SIMD log
-do. So diffusers runs here with `torch.log`, `torch.exp`, `torch.expm1` of float32 tensors and
-`np.log`, `np.exp` of float32 arrays replaced, inside the two scheduler modules only, by the
-float64 function rounded to float32 (the diffusers code itself unchanged; float64 np.log, used
-before a float32 cast in _sigma_to_t, by Python's math.log).
+Float32 log/exp/expm1 (and numpy's power): by the project's decision (scheduler vectors README,
+"Decision (lead)") the Java schedulers compute them correctly rounded. Each case runs as
+make_scheduler_vectors.py's run_case runs it: (a) with its CorrectlyRounded replacements (the
+case's values), (b) as installed (an "installed" object where it differs), the same recorded noise.
 
 Grid (10 and 25 steps unless said; "triples" = (linear, leading, offset 1, epsilon),
 (scaled_linear, trailing, offset 1, v_prediction), (squaredcos_cap_v2, linspace, offset 0, sample)):
@@ -45,7 +43,6 @@ Run from the repository root with Debian's python3 (torch 1.13, numpy, scipy 1.1
 import argparse
 import importlib
 import json
-import math
 import os
 import sys
 
@@ -83,49 +80,6 @@ UNIPC_VARIANTS = {
     "bh1-2-eps": {"solver_type": "bh1", "solver_order": 2, "predict_x0": False},
     "bh2-3-eps": {"solver_type": "bh2", "solver_order": 3, "predict_x0": False},
 }
-
-
-class _RoundedTorch:
-    """Stands for `torch` in a scheduler module: float32 log/exp/expm1 correctly rounded (computed
-    in float64, rounded once); everything else is torch's."""
-
-    def __init__(self, real):
-        self._real = real
-
-    def __getattr__(self, name):
-        fn = getattr(self._real, name)
-        if name in ("log", "exp", "expm1"):
-            def rounded(x, *args, **kwargs):
-                if isinstance(x, torch.Tensor) and x.dtype == torch.float32 and not args and not kwargs:
-                    return fn(x.double()).float()
-                return fn(x, *args, **kwargs)
-            return rounded
-        return fn
-
-
-class _RoundedNumpy:
-    """Stands for `np` in a scheduler module: np.log / np.exp of float32 arrays correctly rounded,
-    of float64 values by Python's math functions; everything else is numpy's."""
-
-    def __init__(self, real):
-        self._real = real
-
-    def __getattr__(self, name):
-        fn = getattr(self._real, name)
-        if name in ("log", "exp"):
-            scalar = getattr(math, name)
-
-            def rounded(x, *args, **kwargs):
-                a = np.asarray(x)
-                if args or kwargs or a.dtype not in (np.float32, np.float64):
-                    return fn(x, *args, **kwargs)
-                with np.errstate(all="ignore"):
-                    out = np.array([scalar(v) if v > 0 or name == "exp" else fn(v) for v in a.astype(np.float64).ravel()],
-                                   dtype=np.float64).reshape(a.shape)
-                out = out.astype(a.dtype)
-                return out if isinstance(x, np.ndarray) else out[()]
-            return rounded
-        return fn
 
 
 def grid():
@@ -228,14 +182,15 @@ def main(argv=None):
     tu = importlib.import_module("diffusers.utils.torch_utils")
     tape = msv.NoiseTape(tu.randn_tensor)
     classes = {}
+    mods = []
     for cls in (DPM, UNIPC):
         mod = importlib.import_module("diffusers.schedulers." + msv.MODULES[cls])
         classes[cls] = getattr(mod, cls)
+        mods.append(mod)
         if hasattr(mod, "randn_tensor"):
             mod.randn_tensor = tape
-        # correctly rounded float32 log/exp/expm1 in this module only (see the docstring)
-        mod.torch = _RoundedTorch(torch)
-        mod.np = _RoundedNumpy(np)
+    cr = msv.CorrectlyRounded(mods)
+    print("correctly rounded replacements: %s" % msv.check_replacements(cr))
     specs = grid()
     ids = [s["id"] for s in specs]
     if len(ids) != len(set(ids)):
@@ -252,12 +207,12 @@ def main(argv=None):
             s["cls_obj"] = classes[cls]
             msv.SHAPE = s["shape"]
             try:
-                cases.append(msv.run_case(s, tape))
+                cases.append(msv.run_case(s, tape, cr))
             finally:
                 msv.SHAPE = default_shape
         doc = {
-            "source": "diffusers %s %s (%s), tools/make_multistep_extra_vectors.py, torch %s, float64, "
-                      "float32 log/exp/expm1 correctly rounded" % (commit, cls, version, torch.__version__),
+            "source": "diffusers %s %s (%s), tools/make_multistep_extra_vectors.py, torch %s, float64"
+                      % (commit, cls, version, torch.__version__),
             "model": msv.MODEL_FORMULA,
             "facts": msv.FACTS.of(cls),
             "cases": cases,
