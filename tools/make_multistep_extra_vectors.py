@@ -8,6 +8,11 @@ sampler/src/test/resources/vectors/schedulers/README.md) to
 sampler/src/test/resources/vectors/schedulers/multistep-extra/<ClassName>.json.gz, read by
 MultistepExtraParityTest with SchedulerParityTest's checks and tolerances.
 
+Float32 log/exp/expm1 (and numpy's power): by the project's decision (scheduler vectors README,
+"Decision (lead)") the Java schedulers compute them correctly rounded. Each case runs as
+make_scheduler_vectors.py's run_case runs it: (a) with its CorrectlyRounded replacements (the
+case's values), (b) as installed (an "installed" object where it differs), the same recorded noise.
+
 Grid (10 and 25 steps unless said; "triples" = (linear, leading, offset 1, epsilon),
 (scaled_linear, trailing, offset 1, v_prediction), (squaredcos_cap_v2, linspace, offset 0, sample)):
 
@@ -177,11 +182,15 @@ def main(argv=None):
     tu = importlib.import_module("diffusers.utils.torch_utils")
     tape = msv.NoiseTape(tu.randn_tensor)
     classes = {}
+    mods = []
     for cls in (DPM, UNIPC):
         mod = importlib.import_module("diffusers.schedulers." + msv.MODULES[cls])
         classes[cls] = getattr(mod, cls)
+        mods.append(mod)
         if hasattr(mod, "randn_tensor"):
             mod.randn_tensor = tape
+    cr = msv.CorrectlyRounded(mods)
+    print("correctly rounded replacements: %s" % msv.check_replacements(cr))
     specs = grid()
     ids = [s["id"] for s in specs]
     if len(ids) != len(set(ids)):
@@ -198,7 +207,7 @@ def main(argv=None):
             s["cls_obj"] = classes[cls]
             msv.SHAPE = s["shape"]
             try:
-                cases.append(msv.run_case(s, tape))
+                cases.append(msv.run_case(s, tape, cr))
             finally:
                 msv.SHAPE = default_shape
         doc = {

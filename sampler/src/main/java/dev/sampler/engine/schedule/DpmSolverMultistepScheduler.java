@@ -6,7 +6,7 @@ import java.util.Arrays;
  * diffusers' {@code DPMSolverMultistepScheduler} (DPM-Solver++ and its SDE variant, orders 1 to
  * 3), reproducing diffusers at commit 58eb52c0 including its float32 arithmetic: sigmas are a
  * float32 table; alpha_t, sigma_t, lambda_t, h and every step coefficient are float32 scalars
- * (torch 0-d tensors, with torch's not correctly rounded log and exp, see {@link Float32Math});
+ * (torch 0-d tensors; their log and exp correctly rounded, see {@link Float32Math});
  * {@code step} rounds the sample to float32 before the update ({@code sample.to(torch.float32)})
  * and multiplies it by a float32 coefficient in float32, while the data predictions and their
  * differences stay float64; the SDE noise is float32 ({@code randn_tensor(dtype=torch.float32)}),
@@ -176,7 +176,7 @@ public final class DpmSolverMultistepScheduler implements NoiseScheduler {
     float[] flipped = new float[n];
     for (int i = 0; i < n; i++) {
       float a = ac[n - 1 - i];
-      flipped[i] = Float32Math.torchLog(MultistepSchedule.sqrt(a)) - Float32Math.torchLog(MultistepSchedule.sqrt(1f - a));
+      flipped[i] = Float32Math.log(MultistepSchedule.sqrt(a)) - Float32Math.log(MultistepSchedule.sqrt(1f - a));
     }
     int lo = 0;
     int hi = n;
@@ -315,13 +315,13 @@ public final class DpmSolverMultistepScheduler implements NoiseScheduler {
     double[] out = new double[x.length];
     if (!sde) {
       float cx = sigmaT / sigmaS;
-      double cd = alphaT * (Float32Math.torchExp(-h) - 1.0f);
+      double cd = alphaT * (Float32Math.exp(-h) - 1.0f);
       for (int i = 0; i < out.length; i++) {
         out[i] = (double) (cx * x[i]) - cd * m0[i];
       }
     } else {
-      float e2 = Float32Math.torchExp(-2.0f * h);
-      float cx = sigmaT / sigmaS * Float32Math.torchExp(-h);
+      float e2 = Float32Math.exp(-2.0f * h);
+      float cx = sigmaT / sigmaS * Float32Math.exp(-h);
       double cd = alphaT * (1f - e2);
       float cz = sigmaT * MultistepSchedule.sqrt(1.0f - e2);
       for (int i = 0; i < out.length; i++) {
@@ -353,8 +353,8 @@ public final class DpmSolverMultistepScheduler implements NoiseScheduler {
     double[] out = new double[x.length];
     if (!sde) {
       float cx = sigmaT / sigmaS0;
-      float c0 = alphaT * (Float32Math.torchExp(-h) - 1.0f);
-      double c1 = heun ? alphaT * ((Float32Math.torchExp(-h) - 1.0f) / h + 1.0f) : 0.5f * c0;
+      float c0 = alphaT * (Float32Math.exp(-h) - 1.0f);
+      double c1 = heun ? alphaT * ((Float32Math.exp(-h) - 1.0f) / h + 1.0f) : 0.5f * c0;
       for (int i = 0; i < out.length; i++) {
         double d1 = inv * (m0[i] - m1[i]);
         // midpoint: x - c0*D0 - 0.5*c0*D1; heun: x - c0*D0 + c1*D1
@@ -363,8 +363,8 @@ public final class DpmSolverMultistepScheduler implements NoiseScheduler {
             : (double) (cx * x[i]) - (double) c0 * m0[i] - c1 * d1;
       }
     } else {
-      float e2 = Float32Math.torchExp(-2.0f * h);
-      float cx = sigmaT / sigmaS0 * Float32Math.torchExp(-h);
+      float e2 = Float32Math.exp(-2.0f * h);
+      float cx = sigmaT / sigmaS0 * Float32Math.exp(-h);
       float c0 = alphaT * (1f - e2);
       double c1 = heun ? alphaT * ((1.0f - e2) / (-2.0f * h) + 1.0f) : 0.5f * c0;
       float cz = sigmaT * MultistepSchedule.sqrt(1.0f - e2);
@@ -413,15 +413,15 @@ public final class DpmSolverMultistepScheduler implements NoiseScheduler {
     float cz = 0;
     if (!sde) {
       // x_t = cx*x - c0*D0 + c1*D1 - c2*D2
-      float e = Float32Math.torchExp(-h);
+      float e = Float32Math.exp(-h);
       cx = sigmaT / sigmaS0;
       c0 = alphaT * (e - 1.0f);
       c1 = alphaT * ((e - 1.0f) / h + 1.0f);
       c2 = alphaT * ((e - 1.0f + h) / (h * h) - 0.5f);
     } else {
       // x_t = cx*x + c0*D0 + c1*D1 + c2*D2 + cz*noise
-      float e2 = Float32Math.torchExp(-2.0f * h);
-      cx = sigmaT / sigmaS0 * Float32Math.torchExp(-h);
+      float e2 = Float32Math.exp(-2.0f * h);
+      cx = sigmaT / sigmaS0 * Float32Math.exp(-h);
       c0 = alphaT * (1.0f - e2);
       c1 = alphaT * ((1.0f - e2) / (-2.0f * h) + 1.0f);
       float h2 = 2.0f * h;
@@ -441,7 +441,7 @@ public final class DpmSolverMultistepScheduler implements NoiseScheduler {
   }
 
   private static float lambda(float alpha, float sigma) {
-    return Float32Math.torchLog(alpha) - Float32Math.torchLog(sigma);
+    return Float32Math.log(alpha) - Float32Math.log(sigma);
   }
 
   @Override

@@ -8,8 +8,8 @@ import java.util.Arrays;
  * spacings and Karras sigmas of their {@code set_timesteps} (numpy, float64 with float32 tables),
  * the conversion sigma → (alpha_t, sigma_t, lambda_t) in float32, and the config checks.
  *
- * <p>Every float32 value here is the one torch or numpy produces: see {@link Float32Math} for the
- * functions that are not correctly rounded.
+ * <p>Every float32 value here is the one torch or numpy produces, except that logarithms and
+ * exponentials are correctly rounded (see {@link Float32Math}).
  */
 final class MultistepSchedule {
   final int numTrainTimesteps;
@@ -229,11 +229,11 @@ final class MultistepSchedule {
     return s;
   }
 
-  /** np.log of the training sigmas (a float32 array, so numpy's float32 log). */
+  /** np.log of the training sigmas (a float32 array: a float32 log, correctly rounded). */
   float[] logTrainSigmas() {
     float[] l = new float[trainSigmas.length];
     for (int i = 0; i < l.length; i++) {
-      l[i] = Float32Math.numpyLog(trainSigmas[i]);
+      l[i] = Float32Math.log(trainSigmas[i]);
     }
     return l;
   }
@@ -244,7 +244,7 @@ final class MultistepSchedule {
    * before it meets the float32 table.
    */
   static double sigmaToT(double sigma, float[] logSigmas) {
-    float logSigma = (float) Math.log(Math.max(sigma, 1e-10));
+    float logSigma = (float) StrictMath.log(Math.max(sigma, 1e-10));
     int low = 0;
     for (int i = 0; i < logSigmas.length; i++) {
       if (logSigma - logSigmas[i] >= 0) {
@@ -268,7 +268,7 @@ final class MultistepSchedule {
   /** lambda_t = log(alpha_t) - log(sigma_t) with sigma_t = sigma * alpha_t. */
   static float lambda(float sigma) {
     float a = alpha(sigma);
-    return Float32Math.torchLog(a) - Float32Math.torchLog(sigma * a);
+    return Float32Math.log(a) - Float32Math.log(sigma * a);
   }
 
   /** Float32 square root (correctly rounded, as torch's). */

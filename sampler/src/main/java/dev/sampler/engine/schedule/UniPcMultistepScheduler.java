@@ -9,7 +9,8 @@ import java.util.Set;
  * diffusers' {@code UniPCMultistepScheduler} (UniP predictor and UniC corrector, B(h) variants bh1
  * and bh2, orders 1 to 3, data or noise prediction), reproducing diffusers at commit 58eb52c0
  * including its float32 arithmetic: sigmas are a float32 table; alpha_t, sigma_t, lambda_t, h,
- * the r_k, the {@code h_phi} terms (torch's float32 {@code expm1}), the order conditions and their
+ * the r_k, the {@code h_phi} terms (float32 {@code expm1}, correctly rounded as the logs, see
+ * {@link Float32Math}), the order conditions and their
  * {@code torch.linalg.solve} are float32 (see {@link Float32Math} and {@link SmallLuSolve}); the
  * model outputs, samples and their differences are float64 (UniPC, unlike DPM-Solver, does not
  * round the sample to float32).
@@ -109,7 +110,8 @@ public final class UniPcMultistepScheduler implements NoiseScheduler {
     }
     for (JsonNode e : n) {
       if (!e.isIntegralNumber() || !e.canConvertToInt()) {
-        throw new IllegalArgumentException(config.source() + ": '" + key + "' must be a list of step indices, got " + n);
+        throw new IllegalArgumentException(config.source() + ": '" + key + "' must be a list of step indices, got "
+            + n);
       }
       out.add(e.intValue());
     }
@@ -300,8 +302,8 @@ public final class UniPcMultistepScheduler implements NoiseScheduler {
       float alphaS0 = MultistepSchedule.alpha(sigmaS0);
       sigmaT = sigmaT * alphaT;
       sigmaS0 = sigmaS0 * alphaS0;
-      float lambdaT = Float32Math.torchLog(alphaT) - Float32Math.torchLog(sigmaT);
-      float lambdaS0 = Float32Math.torchLog(alphaS0) - Float32Math.torchLog(sigmaS0);
+      float lambdaT = Float32Math.log(alphaT) - Float32Math.log(sigmaT);
+      float lambdaS0 = Float32Math.log(alphaS0) - Float32Math.log(sigmaS0);
       float h = lambdaT - lambdaS0;
       rks = new float[order];
       for (int i = 1; i < order; i++) {
@@ -310,9 +312,9 @@ public final class UniPcMultistepScheduler implements NoiseScheduler {
       }
       rks[order - 1] = 1f;
       float hh = predictX0 ? -h : h;
-      float hPhi1 = Float32Math.torchExpm1(hh);
+      float hPhi1 = Float32Math.expm1(hh);
       float hPhiK = hPhi1 / hh - 1f;
-      float bh = bh1 ? hh : Float32Math.torchExpm1(hh);
+      float bh = bh1 ? hh : Float32Math.expm1(hh);
       r = new float[order][order];
       b = new float[order];
       long factorial = 1;
@@ -393,10 +395,10 @@ public final class UniPcMultistepScheduler implements NoiseScheduler {
     } else {
       float[][] r = new float[order - 1][];
       for (int k = 0; k < order - 1; k++) {
-        r[k] = java.util.Arrays.copyOf(c.r[k], order - 1);
+        r[k] = Arrays.copyOf(c.r[k], order - 1);
       }
       // R[:-1, :-1] is a strided slice: factored as it is
-      rhos = toDouble(SmallLuSolve.solveStrided(r, java.util.Arrays.copyOf(c.b, order - 1)));
+      rhos = toDouble(SmallLuSolve.solveStrided(r, Arrays.copyOf(c.b, order - 1)));
     }
     boolean blas = blasEinsum(d1s.length, x.length);
     for (int i = 0; i < out.length; i++) {

@@ -35,8 +35,8 @@ class MultistepSchedulersTest {
   /** A config of {@code cls} with {@code json} (an object's members) on top of diffusers' defaults. */
   private static SchedulerConfig config(String cls, String json) {
     try {
-      ObjectNode n = (ObjectNode) JSON.readTree("{\"_class_name\": \"" + cls + "\"" + (json.isEmpty() ? "" : ", " + json)
-          + "}");
+      String members = json.isEmpty() ? "" : ", " + json;
+      ObjectNode n = (ObjectNode) JSON.readTree("{\"_class_name\": \"" + cls + "\"" + members + "}");
       return SchedulerConfig.of(n, SOURCE);
     } catch (Exception e) {
       throw new IllegalArgumentException(e);
