@@ -38,8 +38,10 @@ public interface NoiseScheduler {
   /**
    * Sets the number of denoising steps and resets all per-run state.
    *
-   * @throws IllegalArgumentException if {@code numInferenceSteps} is below 1 or above
-   *     {@code num_train_timesteps}, with diffusers' wording
+   * @throws IllegalArgumentException if {@code numInferenceSteps} is below 1, or (DDPM, DDIM)
+   *     above {@code num_train_timesteps}, with diffusers' wording. Like diffusers, the sigma and
+   *     multistep schedulers accept more steps than training timesteps and fail at the step where
+   *     a repeated timestep cannot be located.
    */
   void setTimesteps(int numInferenceSteps);
 

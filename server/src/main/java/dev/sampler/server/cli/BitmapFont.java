@@ -13,6 +13,10 @@ import java.util.Map;
 final class BitmapFont {
   static final int GLYPH_W = 5;
   static final int GLYPH_H = 7;
+  /** Rows a line needs: the glyph plus one row for descenders. */
+  static final int LINE_H = GLYPH_H + 1;
+  /** Letters drawn one row lower, so their tails hang below the baseline. */
+  private static final String DESCENDERS = "gjpqy,";
   private static final Map<Character, Long> GLYPHS = new HashMap<>();
 
   private static void put(char c, long rows) {
@@ -86,11 +90,12 @@ final class BitmapFont {
     for (int i = 0; i < s.length(); i++) {
       long rows = GLYPHS.getOrDefault(s.charAt(i), GLYPHS.get('?'));
       int gx = x + i * (GLYPH_W + 1) * scale;
+      int gy = DESCENDERS.indexOf(s.charAt(i)) >= 0 ? y + scale : y;
       for (int r = 0; r < GLYPH_H; r++) {
         int bits = (int) (rows >>> (5 * (GLYPH_H - 1 - r))) & 0x1f;
         for (int c = 0; c < GLYPH_W; c++) {
           if ((bits & (1 << (GLYPH_W - 1 - c))) != 0) {
-            fill(img, gx + c * scale, y + r * scale, scale, rgb);
+            fill(img, gx + c * scale, gy + r * scale, scale, rgb);
           }
         }
       }

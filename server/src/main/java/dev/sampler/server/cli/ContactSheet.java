@@ -26,9 +26,9 @@ final class ContactSheet {
     int w = tiles.get(0).image().getWidth() * scale;
     int h = tiles.get(0).image().getHeight() * scale;
     int text = 2; // font scale
-    int lineH = (BitmapFont.GLYPH_H + 3) * text;
+    int lineH = (BitmapFont.LINE_H + 2) * text;
     int pad = 8;
-    int cellW = Math.max(w, maxCaptionWidth(tiles, text)) + pad;
+    int cellW = Math.max(w, maxCaptionWidth(tiles, text)) + 2 * pad;
     int cellH = h + 2 * lineH + pad;
     int cols = Math.min(columns, tiles.size());
     int rows = (tiles.size() + cols - 1) / cols;
