@@ -9,7 +9,6 @@ import dev.sampler.rng.SecretSeed;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -89,7 +88,6 @@ final class FidelityCommand implements Callable<Integer> {
     Files.createDirectories(out);
     NoiseOptions.CommitmentKey key = noise.commitmentKey();
     String baseId = noise.requestId();
-    List<String> rows = new ArrayList<>();
     try (SecretSeed seed = noise.seed();
         TensorBackend backend = backendOptions.create();
         DiffusionPipeline pipeline = DiffusionPipeline.load(dir, backend)) {
@@ -114,7 +112,6 @@ final class FidelityCommand implements Callable<Integer> {
             result.wallNanos() / 1e9, java.util.Arrays.toString(perCls));
         o.println(row);
         o.flush();
-        rows.add(row);
       }
       o.println("contact sheets in " + out + " (rows are classes; red captions are images the checker reads as another class)");
       return 0;

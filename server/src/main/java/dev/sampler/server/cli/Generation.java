@@ -2,7 +2,6 @@ package dev.sampler.server.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.sampler.engine.EngineException;
 import dev.sampler.engine.quality.ColourShapeChecker;
 import dev.sampler.engine.sampling.DiffusionPipeline;
 import dev.sampler.engine.sampling.Images;
@@ -154,7 +153,8 @@ final class Generation {
     double perStep = (fwd + sch + noise) / Math.max(1, r.modelEvaluations());
     return String.format(Locale.ROOT,
         "%d images, %d model evaluations in %.0f ms: UNet %.0f ms, scheduler+guidance %.1f ms, noise %.2f ms"
-            + " (%.3f%% of a step's %.1f ms)",
+            + " (%.3f%% of a step's %.1f ms; in a fresh JVM this includes the noise code's JIT warm-up,"
+            + " steady state: benchmarks/ NoiseBenchmark)",
         r.count(), r.modelEvaluations(), out.wallNanos() / 1e6, fwd, sch, noise,
         100 * noise / Math.max(1e-9, fwd + sch + noise), perStep);
   }
@@ -213,7 +213,4 @@ final class Generation {
     return labels;
   }
 
-  static EngineException wrap(Exception e) {
-    return e instanceof EngineException ee ? ee : new EngineException(e.getMessage(), e);
-  }
 }
