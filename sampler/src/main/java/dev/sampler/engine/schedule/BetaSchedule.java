@@ -9,7 +9,7 @@ import java.nio.file.Path;
  *
  * <ul>
  *   <li>"linear": {@code torch.linspace(beta_start, beta_end, n, dtype=float32)}, reproduced with
- *       its kernel's fused multiply-adds and vector blocks ({@link Float32Ops#torchLinspace});
+ *       its kernel's fused multiply-adds and vector blocks ({@link Float32Math#torchLinspace});
  *   <li>"scaled_linear": the same linspace from {@code beta_start ** 0.5} to {@code beta_end ** 0.5},
  *       squared in float32;
  *   <li>"squaredcos_cap_v2": {@code min(1 - alpha_bar(t2) / alpha_bar(t1), 0.999)} in float64 with
@@ -99,10 +99,10 @@ public record BetaSchedule(String betaSchedule, String predictionType, float[] a
     }
     switch (schedule) {
       case "linear" -> {
-        return Float32Ops.torchLinspace(betaStart, betaEnd, n);
+        return Float32Math.torchLinspace(betaStart, betaEnd, n);
       }
       case "scaled_linear" -> {
-        float[] b = Float32Ops.torchLinspace(Math.sqrt(betaStart), Math.sqrt(betaEnd), n);
+        float[] b = Float32Math.torchLinspace(Math.sqrt(betaStart), Math.sqrt(betaEnd), n);
         for (int i = 0; i < n; i++) {
           b[i] = b[i] * b[i];
         }
@@ -130,7 +130,7 @@ public record BetaSchedule(String betaSchedule, String predictionType, float[] a
     int n = betas.length;
     float[] sq = alphasCumprod(betas);
     for (int i = 0; i < n; i++) {
-      sq[i] = Float32Ops.sqrt(sq[i]);
+      sq[i] = Float32Math.sqrt(sq[i]);
     }
     float first = sq[0];
     float last = sq[n - 1];

@@ -16,19 +16,19 @@ final class Sigmas {
     float[] s = new float[alphasCumprod.length];
     for (int i = 0; i < s.length; i++) {
       float a = alphasCumprod[i];
-      s[i] = Float32Ops.sqrt((1f - a) / a);
+      s[i] = Float32Math.sqrt((1f - a) / a);
     }
     return s;
   }
 
   /**
    * {@code np.log} of each float32 training sigma (the {@code log_sigmas} of _sigma_to_t), correctly
-   * rounded to float32 ({@link Float32Ops#log}).
+   * rounded to float32 ({@link Float32Math#log}).
    */
   static float[] logs(float[] trainSigmas) {
     float[] l = new float[trainSigmas.length];
     for (int i = 0; i < l.length; i++) {
-      l[i] = Float32Ops.log(trainSigmas[i]);
+      l[i] = Float32Math.log(trainSigmas[i]);
     }
     return l;
   }
@@ -123,11 +123,11 @@ final class Sigmas {
    * appends the final sigma, so this interpolation leaves one sigma more than usual.
    */
   static float[] logLinear(float[] trainSigmas, int n) {
-    float lo = Float32Ops.log(trainSigmas[trainSigmas.length - 1]);
-    float hi = Float32Ops.log(trainSigmas[0]);
-    float[] l = Float32Ops.torchLinspace(lo, hi, n + 1);
+    float lo = Float32Math.log(trainSigmas[trainSigmas.length - 1]);
+    float hi = Float32Math.log(trainSigmas[0]);
+    float[] l = Float32Math.torchLinspace(lo, hi, n + 1);
     for (int i = 0; i < l.length; i++) {
-      l[i] = Float32Ops.exp(l[i]);
+      l[i] = Float32Math.exp(l[i]);
     }
     return l;
   }
@@ -187,6 +187,6 @@ final class Sigmas {
 
   /** {@code (max**2 + 1) ** 0.5} in float32, the initial noise scale for "leading" spacing. */
   static float scaledMax(float max) {
-    return Float32Ops.sqrt(max * max + 1f);
+    return Float32Math.sqrt(max * max + 1f);
   }
 }
