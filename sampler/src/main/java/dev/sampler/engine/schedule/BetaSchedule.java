@@ -150,13 +150,41 @@ public record BetaSchedule(String betaSchedule, String predictionType, float[] a
 
   /** {@code torch.cumprod(1.0 - betas)} on float32: a float64 running product, each entry rounded. */
   public static float[] alphasCumprod(float[] betas) {
-    float[] c = new float[betas.length];
-    double acc = 1.0;
-    for (int i = 0; i < c.length; i++) {
-      acc *= 1f - betas[i];
-      c[i] = (float) acc;
+    float[] alphas = new float[betas.length];
+    for (int i = 0; i < alphas.length; i++) {
+      alphas[i] = 1f - betas[i];
     }
-    return c;
+    return Float32Math.torchCumprod(alphas);
+  }
+
+  /**
+   * The schedule of DPMSolverMultistepScheduler and UniPCMultistepScheduler: {@link #fromConfig}
+   * with DDPM's defaults, {@link #withZeroSnrFloor}, and at least 2 training timesteps (their
+   * {@code _sigma_to_t} brackets a sigma between two training sigmas).
+   *
+   * @throws IllegalArgumentException as {@link #fromConfig}, and for {@code num_train_timesteps} 1
+   */
+  static BetaSchedule forMultistep(SchedulerConfig config) {
+    int n = config.getInt("num_train_timesteps", 1000);
+    if (n < 2 || n > MAX_TRAIN_TIMESTEPS) {
+      throw new IllegalArgumentException(config.source() + ": unsupported value for 'num_train_timesteps': " + n
+          + " (supported: 2 to " + MAX_TRAIN_TIMESTEPS + ")");
+    }
+    return withZeroSnrFloor(config, fromConfig(config, 0.0001, 0.02, true));
+  }
+
+  /**
+   * Euler, Euler ancestral, DPM-Solver and UniPC (not DDPM or DDIM) set the last alphas_cumprod to
+   * 2^-24 after the zero-SNR rescale ({@code rescale_betas_zero_snr}), so that its sigma is finite;
+   * {@code s} itself is left as it is.
+   */
+  static BetaSchedule withZeroSnrFloor(SchedulerConfig config, BetaSchedule s) {
+    if (config.getBoolean("rescale_betas_zero_snr", false)) {
+      float[] ac = s.alphasCumprod().clone();
+      ac[ac.length - 1] = 0x1p-24f;
+      return new BetaSchedule(s.betaSchedule(), s.predictionType(), ac);
+    }
+    return s;
   }
 
   private static double cosineAlphaBar(double t) {

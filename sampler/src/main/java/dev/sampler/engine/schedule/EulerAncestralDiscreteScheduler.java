@@ -21,7 +21,7 @@ public final class EulerAncestralDiscreteScheduler extends SigmaScheduler {
    *     this runtime (or diffusers' class) does not implement
    */
   public EulerAncestralDiscreteScheduler(SchedulerConfig config) {
-    super(CLS, config, EulerDiscreteScheduler.zeroTerminalFix(config, BetaSchedule.fromConfig(config, 0.0001, 0.02,
+    super(CLS, config, BetaSchedule.withZeroSnrFloor(config, BetaSchedule.fromConfig(config, 0.0001, 0.02,
         true)));
     if (predictionType.equals("sample")) {
       throw new IllegalArgumentException(config.source() + ": unsupported value for 'prediction_type': \"sample\" "
