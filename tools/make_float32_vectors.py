@@ -1,7 +1,7 @@
 """Bit-exact reference values for the Java training schedules, linspace and quad, from the real libraries.
 
 Writes sampler/src/test/resources/vectors/float32/float32_vectors.json.gz (read by
-BetaScheduleTest and Float32OpsTest in sampler/src/test/java/dev/sampler/engine/schedule/):
+BetaScheduleTest, Float32MathTest and QuadpackTest in sampler/src/test/java/dev/sampler/engine/schedule/):
 
   "beta_schedules": diffusers' own DDPMScheduler (a source checkout, imported by
       tools/diffusers_src.py; nothing of diffusers is copied) built with from_config for

@@ -9,7 +9,7 @@ import java.nio.file.Path;
  *
  * <ul>
  *   <li>"linear": {@code torch.linspace(beta_start, beta_end, n, dtype=float32)}, reproduced with
- *       its kernel's fused multiply-adds and vector blocks ({@link Float32Ops#torchLinspace});
+ *       its kernel's fused multiply-adds and vector blocks ({@link Float32Math#torchLinspace});
  *   <li>"scaled_linear": the same linspace from {@code beta_start ** 0.5} to {@code beta_end ** 0.5},
  *       squared in float32;
  *   <li>"squaredcos_cap_v2": {@code min(1 - alpha_bar(t2) / alpha_bar(t1), 0.999)} in float64 with
@@ -99,10 +99,10 @@ public record BetaSchedule(String betaSchedule, String predictionType, float[] a
     }
     switch (schedule) {
       case "linear" -> {
-        return Float32Ops.torchLinspace(betaStart, betaEnd, n);
+        return Float32Math.torchLinspace(betaStart, betaEnd, n);
       }
       case "scaled_linear" -> {
-        float[] b = Float32Ops.torchLinspace(Math.sqrt(betaStart), Math.sqrt(betaEnd), n);
+        float[] b = Float32Math.torchLinspace(Math.sqrt(betaStart), Math.sqrt(betaEnd), n);
         for (int i = 0; i < n; i++) {
           b[i] = b[i] * b[i];
         }
@@ -130,7 +130,7 @@ public record BetaSchedule(String betaSchedule, String predictionType, float[] a
     int n = betas.length;
     float[] sq = alphasCumprod(betas);
     for (int i = 0; i < n; i++) {
-      sq[i] = Float32Ops.sqrt(sq[i]);
+      sq[i] = Float32Math.sqrt(sq[i]);
     }
     float first = sq[0];
     float last = sq[n - 1];
@@ -150,13 +150,41 @@ public record BetaSchedule(String betaSchedule, String predictionType, float[] a
 
   /** {@code torch.cumprod(1.0 - betas)} on float32: a float64 running product, each entry rounded. */
   public static float[] alphasCumprod(float[] betas) {
-    float[] c = new float[betas.length];
-    double acc = 1.0;
-    for (int i = 0; i < c.length; i++) {
-      acc *= 1f - betas[i];
-      c[i] = (float) acc;
+    float[] alphas = new float[betas.length];
+    for (int i = 0; i < alphas.length; i++) {
+      alphas[i] = 1f - betas[i];
     }
-    return c;
+    return Float32Math.torchCumprod(alphas);
+  }
+
+  /**
+   * The schedule of DPMSolverMultistepScheduler and UniPCMultistepScheduler: {@link #fromConfig}
+   * with DDPM's defaults, {@link #withZeroSnrFloor}, and at least 2 training timesteps (their
+   * {@code _sigma_to_t} brackets a sigma between two training sigmas).
+   *
+   * @throws IllegalArgumentException as {@link #fromConfig}, and for {@code num_train_timesteps} 1
+   */
+  static BetaSchedule forMultistep(SchedulerConfig config) {
+    int n = config.getInt("num_train_timesteps", 1000);
+    if (n < 2 || n > MAX_TRAIN_TIMESTEPS) {
+      throw new IllegalArgumentException(config.source() + ": unsupported value for 'num_train_timesteps': " + n
+          + " (supported: 2 to " + MAX_TRAIN_TIMESTEPS + ")");
+    }
+    return withZeroSnrFloor(config, fromConfig(config, 0.0001, 0.02, true));
+  }
+
+  /**
+   * Euler, Euler ancestral, DPM-Solver and UniPC (not DDPM or DDIM) set the last alphas_cumprod to
+   * 2^-24 after the zero-SNR rescale ({@code rescale_betas_zero_snr}), so that its sigma is finite;
+   * {@code s} itself is left as it is.
+   */
+  static BetaSchedule withZeroSnrFloor(SchedulerConfig config, BetaSchedule s) {
+    if (config.getBoolean("rescale_betas_zero_snr", false)) {
+      float[] ac = s.alphasCumprod().clone();
+      ac[ac.length - 1] = 0x1p-24f;
+      return new BetaSchedule(s.betaSchedule(), s.predictionType(), ac);
+    }
+    return s;
   }
 
   private static double cosineAlphaBar(double t) {

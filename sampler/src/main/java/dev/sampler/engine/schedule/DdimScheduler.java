@@ -112,8 +112,8 @@ public final class DdimScheduler implements NoiseScheduler {
     float alphaProdT = SchedulerSupport.alphaAt(CLS, alphasCumprod, t);
     float alphaProdTPrev = prevT >= 0 ? SchedulerSupport.alphaAt(CLS, alphasCumprod, prevT) : finalAlphaCumprod;
     float betaProdT = 1f - alphaProdT;
-    double sa = Float32Ops.sqrt(alphaProdT);
-    double sb = Float32Ops.sqrt(betaProdT);
+    double sa = Float32Math.sqrt(alphaProdT);
+    double sb = Float32Math.sqrt(betaProdT);
 
     double[] x0 = predictOriginal(predictionType, modelOutput, sample, alphaProdT, betaProdT);
     double[] eps = new double[sample.length];
@@ -130,14 +130,14 @@ public final class DdimScheduler implements NoiseScheduler {
     // _get_variance, then std = eta * sqrt(variance): float32
     float betaProdTPrev = 1f - alphaProdTPrev;
     float variance = (betaProdTPrev / betaProdT) * (1f - alphaProdT / alphaProdTPrev);
-    float std = (float) eta * Float32Ops.sqrt(variance);
+    float std = (float) eta * Float32Math.sqrt(variance);
     if (useClippedModelOutput) {
       for (int i = 0; i < eps.length; i++) {
         eps[i] = (sample[i] - sa * x0[i]) / sb;
       }
     }
-    double direction = Float32Ops.sqrt(1f - alphaProdTPrev - std * std);
-    double sPrev = Float32Ops.sqrt(alphaProdTPrev);
+    double direction = Float32Math.sqrt(1f - alphaProdTPrev - std * std);
+    double sPrev = Float32Math.sqrt(alphaProdTPrev);
     double[] prev = new double[sample.length];
     for (int i = 0; i < prev.length; i++) {
       prev[i] = sPrev * x0[i] + direction * eps[i];
@@ -158,8 +158,8 @@ public final class DdimScheduler implements NoiseScheduler {
    * square roots float32, the rest float64.
    */
   static double[] predictOriginal(String predictionType, double[] m, double[] x, float alphaProdT, float betaProdT) {
-    double sa = Float32Ops.sqrt(alphaProdT);
-    double sb = Float32Ops.sqrt(betaProdT);
+    double sa = Float32Math.sqrt(alphaProdT);
+    double sb = Float32Math.sqrt(betaProdT);
     double[] x0 = new double[x.length];
     for (int i = 0; i < x0.length; i++) {
       x0[i] = switch (predictionType) {

@@ -15,7 +15,7 @@ import java.util.Arrays;
  *
  * <p>Arithmetic: the scalar coefficients are float32 (they come from float32 alphas_cumprod
  * entries and Python numbers, which torch keeps float32), applied to float64 samples;
- * "fixed_small_log" takes float32 log and exp, correctly rounded ({@link Float32Ops#log}).
+ * "fixed_small_log" takes float32 log and exp, correctly rounded ({@link Float32Math#log}).
  */
 public final class DdpmScheduler implements NoiseScheduler {
   private static final String CLS = "DDPMScheduler";
@@ -111,8 +111,8 @@ public final class DdpmScheduler implements NoiseScheduler {
     if (clipSample) {
       SchedulerSupport.clamp(x0, clipSampleRange);
     }
-    double predCoeff = (Float32Ops.sqrt(alphaProdTPrev) * currentBetaT) / betaProdT;
-    double sampleCoeff = Float32Ops.sqrt(currentAlphaT) * betaProdTPrev / betaProdT;
+    double predCoeff = (Float32Math.sqrt(alphaProdTPrev) * currentBetaT) / betaProdT;
+    double sampleCoeff = Float32Math.sqrt(currentAlphaT) * betaProdTPrev / betaProdT;
     double[] prev = new double[sample.length];
     for (int i = 0; i < prev.length; i++) {
       prev[i] = predCoeff * x0[i] + sampleCoeff * sample[i];
@@ -134,9 +134,9 @@ public final class DdpmScheduler implements NoiseScheduler {
     float variance = (1f - alphaProdTPrev) / (1f - alphaProdT) * currentBetaT;
     variance = Math.max(variance, 1e-20f); // torch.clamp(min=1e-20): the bound in float32, NaN kept
     return switch (varianceType) {
-      case "fixed_small_log" -> Float32Ops.exp(0.5f * Float32Ops.log(variance));
-      case "fixed_large" -> Float32Ops.sqrt(currentBetaT);
-      default -> Float32Ops.sqrt(variance);
+      case "fixed_small_log" -> Float32Math.exp(0.5f * Float32Math.log(variance));
+      case "fixed_large" -> Float32Math.sqrt(currentBetaT);
+      default -> Float32Math.sqrt(variance);
     };
   }
 

@@ -35,7 +35,9 @@ public final class DpmSolverMultistepScheduler implements NoiseScheduler {
   private static final String NAME = "DPMSolverMultistepScheduler";
 
   private final SchedulerConfig config;
-  private final MultistepSchedule schedule;
+  private final BetaSchedule schedule;
+  /** ((1 - alphas_cumprod) / alphas_cumprod) ** 0.5 in float32, one per training timestep. */
+  private final float[] trainSigmas;
   private final int solverOrder;
   private final String predictionType;
   private final boolean sde;
@@ -64,9 +66,10 @@ public final class DpmSolverMultistepScheduler implements NoiseScheduler {
   public DpmSolverMultistepScheduler(SchedulerConfig config) {
     this.config = config;
     String src = config.source();
-    this.schedule = MultistepSchedule.of(config);
-    this.solverOrder = MultistepSchedule.solverOrder(config, 1, 2, 3);
-    this.predictionType = config.getChoice("prediction_type", "epsilon", "epsilon", "v_prediction", "sample");
+    this.schedule = BetaSchedule.forMultistep(config);
+    this.trainSigmas = Sigmas.train(schedule.alphasCumprod());
+    this.solverOrder = SchedulerSupport.solverOrder(config, 1, 2, 3);
+    this.predictionType = schedule.predictionType();
     String algorithm = config.getString("algorithm_type", "dpmsolver++");
     switch (algorithm) {
       case "dpmsolver++", "deis" -> this.sde = false;
@@ -81,7 +84,7 @@ public final class DpmSolverMultistepScheduler implements NoiseScheduler {
       default -> throw new IllegalArgumentException(src + ": unsupported value for 'solver_type': \"" + solverType
           + "\" (supported: midpoint, heun)");
     }
-    MultistepSchedule.refuseTrue(config, "thresholding");
+    SchedulerSupport.refuseTrue(config, "thresholding");
     // diffusers slices a learned variance off the model output only for these two values; any
     // other value (a DDPM config's "fixed_small", say) is ignored as diffusers ignores it
     String varianceType = config.getString("variance_type", null);
@@ -91,7 +94,7 @@ public final class DpmSolverMultistepScheduler implements NoiseScheduler {
     }
     for (String key : new String[] {"use_exponential_sigmas", "use_beta_sigmas", "use_lu_lambdas", "use_flow_sigmas",
         "use_dynamic_shifting"}) {
-      MultistepSchedule.refuseTrue(config, key);
+      SchedulerSupport.refuseTrue(config, key);
     }
     this.lowerOrderFinal = config.getBoolean("lower_order_final", true);
     this.eulerAtFinal = config.getBoolean("euler_at_final", false);
@@ -105,7 +108,7 @@ public final class DpmSolverMultistepScheduler implements NoiseScheduler {
     }
     // torch.searchsorted compares in the sequence's dtype: the threshold is rounded to float32
     this.lambdaMinClipped = (float) config.getDouble("lambda_min_clipped", Double.NEGATIVE_INFINITY);
-    this.spacing = config.getChoice("timestep_spacing", "linspace", "linspace", "leading", "trailing");
+    this.spacing = config.getChoice("timestep_spacing", "linspace", Spacing.SPACINGS);
     this.stepsOffset = config.getInt("steps_offset", 0);
   }
 
@@ -132,33 +135,30 @@ public final class DpmSolverMultistepScheduler implements NoiseScheduler {
    */
   @Override
   public void setTimesteps(int numInferenceSteps) {
-    MultistepSchedule.checkSteps(NAME, numInferenceSteps);
+    SchedulerSupport.checkSteps(NAME + ".setTimesteps", numInferenceSteps, schedule.numTrainTimesteps(), false);
     int n = numInferenceSteps;
     long[] ts;
     double[] sig;
     if (useKarras) {
-      float[] train = schedule.trainSigmas;
-      float[] logSigmas = schedule.logTrainSigmas();
-      sig = MultistepSchedule.karrasSigmas(train[0], train[train.length - 1], n);
+      float[] logSigmas = Sigmas.logs(trainSigmas);
+      sig = Sigmas.karras(trainSigmas[0], trainSigmas[trainSigmas.length - 1], n);
       ts = new long[n];
-      boolean round = !schedule.betaSchedule.equals("squaredcos_cap_v2");
+      boolean round = !schedule.betaSchedule().equals("squaredcos_cap_v2");
       for (int i = 0; i < n; i++) {
-        double t = MultistepSchedule.sigmaToT(sig[i], logSigmas);
+        double t = Sigmas.sigmaToT(sig[i], logSigmas);
         ts[i] = (long) (round ? Math.rint(t) : t);
       }
     } else {
-      ts = schedule.spacedTimesteps(spacing, schedule.numTrainTimesteps - clippedIndex(), n, stepsOffset);
-      sig = new double[ts.length];
-      for (int i = 0; i < ts.length; i++) {
-        sig[i] = schedule.interpSigma(ts[i]);
-      }
+      ts = Spacing.multistep(spacing, n, schedule.numTrainTimesteps(),
+          schedule.numTrainTimesteps() - clippedIndex(), stepsOffset);
+      sig = Sigmas.interp(ts, trainSigmas);
     }
     float[] s = new float[ts.length + 1];
     for (int i = 0; i < ts.length; i++) {
       s[i] = (float) sig[i];
     }
-    float ac0 = schedule.alphasCumprod[0];
-    s[ts.length] = finalSigmaZero ? 0f : MultistepSchedule.sqrt((1f - ac0) / ac0);
+    float ac0 = schedule.alphasCumprod()[0];
+    s[ts.length] = finalSigmaZero ? 0f : Float32Math.sqrt((1f - ac0) / ac0);
     this.timesteps = ts;
     this.sigmas = s;
     this.modelOutputs = new double[solverOrder][];
@@ -171,12 +171,12 @@ public final class DpmSolverMultistepScheduler implements NoiseScheduler {
    * the float32 lambdas in increasing-timestep-reversed order.
    */
   private int clippedIndex() {
-    float[] ac = schedule.alphasCumprod;
+    float[] ac = schedule.alphasCumprod();
     int n = ac.length;
     float[] flipped = new float[n];
     for (int i = 0; i < n; i++) {
       float a = ac[n - 1 - i];
-      flipped[i] = Float32Math.log(MultistepSchedule.sqrt(a)) - Float32Math.log(MultistepSchedule.sqrt(1f - a));
+      flipped[i] = Float32Math.log(Float32Math.sqrt(a)) - Float32Math.log(Float32Math.sqrt(1f - a));
     }
     int lo = 0;
     int hi = n;
@@ -194,21 +194,13 @@ public final class DpmSolverMultistepScheduler implements NoiseScheduler {
   @Override
   public double[] timesteps() {
     requireTimesteps();
-    double[] t = new double[timesteps.length];
-    for (int i = 0; i < t.length; i++) {
-      t[i] = timesteps[i];
-    }
-    return t;
+    return Sigmas.toDouble(timesteps);
   }
 
   @Override
   public double[] sigmas() {
     requireTimesteps();
-    double[] s = new double[sigmas.length];
-    for (int i = 0; i < s.length; i++) {
-      s[i] = sigmas[i];
-    }
-    return s;
+    return Sigmas.toDouble(sigmas);
   }
 
   @Override
@@ -233,13 +225,13 @@ public final class DpmSolverMultistepScheduler implements NoiseScheduler {
   @Override
   public StepOutput step(double[] modelOutput, double timestep, double[] sample, NoiseSource noise) {
     requireTimesteps();
-    MultistepSchedule.checkLengths(NAME, modelOutput, sample);
+    SchedulerSupport.requireSameLength(NAME + ".step", "model_output", modelOutput, sample);
     if (stepIndex < 0) {
-      stepIndex = MultistepSchedule.indexForTimestep(timesteps, timestep);
+      stepIndex = Sigmas.indexOrLast(timesteps, timestep);
     }
     int n = timesteps.length;
     if (stepIndex >= n) {
-      throw MultistepSchedule.noStepLeft(NAME, timestep, n);
+      throw SchedulerSupport.noStepLeft(NAME, timestep, n);
     }
     boolean lowerOrderFinalStep = stepIndex == n - 1
         && (eulerAtFinal || (lowerOrderFinal && n < 15) || finalSigmaZero);
@@ -251,14 +243,14 @@ public final class DpmSolverMultistepScheduler implements NoiseScheduler {
     if (sde) {
       double[] z = new double[sample.length];
       noise.fill(z);
-      noise32 = MultistepSchedule.toFloat32(z);
+      noise32 = Sigmas.toFloat(z);
     }
     double[] x0 = convertModelOutput(modelOutput, sample);
     for (int i = 0; i < solverOrder - 1; i++) {
       modelOutputs[i] = modelOutputs[i + 1];
     }
     modelOutputs[solverOrder - 1] = x0;
-    float[] sample32 = MultistepSchedule.toFloat32(sample);
+    float[] sample32 = Sigmas.toFloat(sample);
     double[] prev;
     if (solverOrder == 1 || lowerOrderNums < 1 || lowerOrderFinalStep) {
       prev = firstOrder(x0, sample32, noise32);
@@ -289,7 +281,7 @@ public final class DpmSolverMultistepScheduler implements NoiseScheduler {
       return out;
     }
     float sigma = sigmas[stepIndex];
-    float alphaT = MultistepSchedule.alpha(sigma);
+    float alphaT = Sigmas.alpha(sigma);
     double a = alphaT;
     double s = sigma * alphaT;
     if (predictionType.equals("epsilon")) {
@@ -307,8 +299,8 @@ public final class DpmSolverMultistepScheduler implements NoiseScheduler {
   private double[] firstOrder(double[] m0, float[] x, float[] z) {
     float sigmaT = sigmas[stepIndex + 1];
     float sigmaS = sigmas[stepIndex];
-    float alphaT = MultistepSchedule.alpha(sigmaT);
-    float alphaS = MultistepSchedule.alpha(sigmaS);
+    float alphaT = Sigmas.alpha(sigmaT);
+    float alphaS = Sigmas.alpha(sigmaS);
     sigmaT = sigmaT * alphaT;
     sigmaS = sigmaS * alphaS;
     float h = lambda(alphaT, sigmaT) - lambda(alphaS, sigmaS);
@@ -323,7 +315,7 @@ public final class DpmSolverMultistepScheduler implements NoiseScheduler {
       float e2 = Float32Math.exp(-2.0f * h);
       float cx = sigmaT / sigmaS * Float32Math.exp(-h);
       double cd = alphaT * (1f - e2);
-      float cz = sigmaT * MultistepSchedule.sqrt(1.0f - e2);
+      float cz = sigmaT * Float32Math.sqrt(1.0f - e2);
       for (int i = 0; i < out.length; i++) {
         out[i] = (double) (cx * x[i]) + cd * m0[i] + (double) (cz * z[i]);
       }
@@ -335,9 +327,9 @@ public final class DpmSolverMultistepScheduler implements NoiseScheduler {
     float sigmaT = sigmas[stepIndex + 1];
     float sigmaS0 = sigmas[stepIndex];
     float sigmaS1 = sigmas[stepIndex - 1];
-    float alphaT = MultistepSchedule.alpha(sigmaT);
-    float alphaS0 = MultistepSchedule.alpha(sigmaS0);
-    float alphaS1 = MultistepSchedule.alpha(sigmaS1);
+    float alphaT = Sigmas.alpha(sigmaT);
+    float alphaS0 = Sigmas.alpha(sigmaS0);
+    float alphaS1 = Sigmas.alpha(sigmaS1);
     sigmaT = sigmaT * alphaT;
     sigmaS0 = sigmaS0 * alphaS0;
     sigmaS1 = sigmaS1 * alphaS1;
@@ -367,7 +359,7 @@ public final class DpmSolverMultistepScheduler implements NoiseScheduler {
       float cx = sigmaT / sigmaS0 * Float32Math.exp(-h);
       float c0 = alphaT * (1f - e2);
       double c1 = heun ? alphaT * ((1.0f - e2) / (-2.0f * h) + 1.0f) : 0.5f * c0;
-      float cz = sigmaT * MultistepSchedule.sqrt(1.0f - e2);
+      float cz = sigmaT * Float32Math.sqrt(1.0f - e2);
       for (int i = 0; i < out.length; i++) {
         double d1 = inv * (m0[i] - m1[i]);
         out[i] = (double) (cx * x[i]) + (double) c0 * m0[i] + c1 * d1 + (double) (cz * z[i]);
@@ -381,10 +373,10 @@ public final class DpmSolverMultistepScheduler implements NoiseScheduler {
     float sigmaS0 = sigmas[stepIndex];
     float sigmaS1 = sigmas[stepIndex - 1];
     float sigmaS2 = sigmas[stepIndex - 2];
-    float alphaT = MultistepSchedule.alpha(sigmaT);
-    float alphaS0 = MultistepSchedule.alpha(sigmaS0);
-    float alphaS1 = MultistepSchedule.alpha(sigmaS1);
-    float alphaS2 = MultistepSchedule.alpha(sigmaS2);
+    float alphaT = Sigmas.alpha(sigmaT);
+    float alphaS0 = Sigmas.alpha(sigmaS0);
+    float alphaS1 = Sigmas.alpha(sigmaS1);
+    float alphaS2 = Sigmas.alpha(sigmaS2);
     sigmaT = sigmaT * alphaT;
     sigmaS0 = sigmaS0 * alphaS0;
     sigmaS1 = sigmaS1 * alphaS1;
@@ -426,7 +418,7 @@ public final class DpmSolverMultistepScheduler implements NoiseScheduler {
       c1 = alphaT * ((1.0f - e2) / (-2.0f * h) + 1.0f);
       float h2 = 2.0f * h;
       c2 = alphaT * ((1.0f - e2 - 2.0f * h) / (h2 * h2) - 0.5f);
-      cz = sigmaT * MultistepSchedule.sqrt(1.0f - e2);
+      cz = sigmaT * Float32Math.sqrt(1.0f - e2);
     }
     for (int i = 0; i < out.length; i++) {
       double d10 = inv0 * (m0[i] - m1[i]);

@@ -21,7 +21,7 @@ public final class EulerAncestralDiscreteScheduler extends SigmaScheduler {
    *     this runtime (or diffusers' class) does not implement
    */
   public EulerAncestralDiscreteScheduler(SchedulerConfig config) {
-    super(CLS, config, EulerDiscreteScheduler.zeroTerminalFix(config, BetaSchedule.fromConfig(config, 0.0001, 0.02,
+    super(CLS, config, BetaSchedule.withZeroSnrFloor(config, BetaSchedule.fromConfig(config, 0.0001, 0.02,
         true)));
     if (predictionType.equals("sample")) {
       throw new IllegalArgumentException(config.source() + ": unsupported value for 'prediction_type': \"sample\" "
@@ -56,8 +56,8 @@ public final class EulerAncestralDiscreteScheduler extends SigmaScheduler {
     float sigmaTo = sigmaAt(stepIndex + 1);
     float to2 = sigmaTo * sigmaTo;
     float from2 = sigmaFrom * sigmaFrom;
-    float sigmaUp = Float32Ops.sqrt(to2 * (from2 - to2) / from2);
-    float sigmaDown = Float32Ops.sqrt(to2 - sigmaUp * sigmaUp);
+    float sigmaUp = Float32Math.sqrt(to2 * (from2 - to2) / from2);
+    float sigmaDown = Float32Math.sqrt(to2 - sigmaUp * sigmaUp);
     float dt = sigmaDown - sigma;
     double[] prev = new double[x.length];
     for (int i = 0; i < prev.length; i++) {

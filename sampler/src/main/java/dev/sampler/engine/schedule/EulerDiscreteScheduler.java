@@ -33,7 +33,7 @@ public final class EulerDiscreteScheduler extends SigmaScheduler {
    *     this runtime does not implement
    */
   public EulerDiscreteScheduler(SchedulerConfig config) {
-    super(CLS, config, zeroTerminalFix(config, BetaSchedule.fromConfig(config, 0.0001, 0.02, true)));
+    super(CLS, config, BetaSchedule.withZeroSnrFloor(config, BetaSchedule.fromConfig(config, 0.0001, 0.02, true)));
     this.interpolation = config.getChoice("interpolation_type", "linear", "linear", "log_linear");
     this.karras = config.getBoolean("use_karras_sigmas", false);
     SchedulerSupport.refuseTrue(config, "use_exponential_sigmas");
@@ -45,19 +45,6 @@ public final class EulerDiscreteScheduler extends SigmaScheduler {
           + "are not implemented)");
     }
     this.finalSigmasType = config.getChoice("final_sigmas_type", "zero", "zero", "sigma_min");
-  }
-
-  /**
-   * Euler, Euler ancestral (and DPM/UniPC) set the last alphas_cumprod to 2^-24 after the zero-SNR
-   * rescale, so that its sigma is finite.
-   */
-  static BetaSchedule zeroTerminalFix(SchedulerConfig config, BetaSchedule s) {
-    if (config.getBoolean("rescale_betas_zero_snr", false)) {
-      float[] ac = s.alphasCumprod().clone();
-      ac[ac.length - 1] = 0x1p-24f;
-      return new BetaSchedule(s.betaSchedule(), s.predictionType(), ac);
-    }
-    return s;
   }
 
   @Override

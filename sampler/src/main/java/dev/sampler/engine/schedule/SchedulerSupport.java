@@ -1,5 +1,7 @@
 package dev.sampler.engine.schedule;
 
+import java.util.Arrays;
+
 /** Argument and config checks the schedulers share, with one wording for each failure. */
 final class SchedulerSupport {
   private SchedulerSupport() {}
@@ -29,9 +31,17 @@ final class SchedulerSupport {
 
   /** Fails unless the model output and the sample have the same number of values. */
   static void requireSameLength(String cls, double[] modelOutput, double[] sample) {
+    requireSameLength(cls, "modelOutput", modelOutput, sample);
+  }
+
+  /**
+   * Fails unless the model output and the sample have the same number of values; the message
+   * calls the model output {@code outputName} (the multistep schedulers say "model_output").
+   */
+  static void requireSameLength(String where, String outputName, double[] modelOutput, double[] sample) {
     if (modelOutput.length != sample.length) {
-      throw new IllegalArgumentException(cls + ": modelOutput has " + modelOutput.length + " values but sample has "
-          + sample.length);
+      throw new IllegalArgumentException(where + ": " + outputName + " has " + modelOutput.length
+          + " values but sample has " + sample.length);
     }
   }
 
@@ -62,6 +72,40 @@ final class SchedulerSupport {
       throw new IllegalArgumentException(config.source() + ": unsupported value for '" + key
           + "': true (supported: false)");
     }
+  }
+
+  /** Rejects a non-null {@code key} (a feature this runtime does not implement). */
+  static void refuseNonNull(SchedulerConfig config, String key) {
+    if (config.has(key)) {
+      throw new IllegalArgumentException(config.source() + ": unsupported value for '" + key + "': "
+          + config.get(key) + " (supported: null)");
+    }
+  }
+
+  /**
+   * {@code solver_order} (default 2), which must be one of {@code allowed}.
+   *
+   * @throws IllegalArgumentException naming the source, the key, the value and {@code allowed}
+   */
+  static int solverOrder(SchedulerConfig config, int... allowed) {
+    int order = config.getInt("solver_order", 2);
+    for (int a : allowed) {
+      if (a == order) {
+        return order;
+      }
+    }
+    throw new IllegalArgumentException(config.source() + ": unsupported value for 'solver_order': " + order
+        + " (supported: " + Arrays.toString(allowed).replaceAll("[\\[\\]]", "") + ")");
+  }
+
+  /**
+   * The step index past the end: diffusers fails there with an IndexError or AssertionError (a run
+   * whose first timestep occurs twice starts at index 1 and so has one step fewer).
+   */
+  static IllegalArgumentException noStepLeft(String cls, double timestep, int n) {
+    return new IllegalArgumentException(cls + ".step(timestep " + timestep + "): all " + n
+        + " steps of the schedule have been taken (a run whose first timestep occurs more than once starts"
+        + " at its second occurrence, as in diffusers); call setTimesteps to start a new run");
   }
 
   /** Element-wise clamp to [-range, range], NaN kept (torch's clamp). */

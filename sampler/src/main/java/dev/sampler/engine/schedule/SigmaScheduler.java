@@ -83,7 +83,7 @@ abstract class SigmaScheduler implements NoiseScheduler {
 
   /** {@code (sigma ** 2 + 1) ** 0.5} in float32. */
   static float inputScale(float sigma) {
-    return Float32Ops.sqrt(sigma * sigma + 1f);
+    return Float32Math.sqrt(sigma * sigma + 1f);
   }
 
   /** Looks the first timestep up (diffusers' _init_step_index) if no step ran yet. */
@@ -123,7 +123,7 @@ abstract class SigmaScheduler implements NoiseScheduler {
       }
       case "v_prediction" -> {
         float s2p1 = sigma * sigma + 1f;
-        double c = -sigma / Float32Ops.sqrt(s2p1);
+        double c = -sigma / Float32Math.sqrt(s2p1);
         for (int i = 0; i < x0.length; i++) {
           double scaled = xIsFloat32 ? (double) ((float) x[i] / s2p1) : x[i] / s2p1;
           x0[i] = m[i] * c + scaled;

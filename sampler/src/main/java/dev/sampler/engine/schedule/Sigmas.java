@@ -16,19 +16,19 @@ final class Sigmas {
     float[] s = new float[alphasCumprod.length];
     for (int i = 0; i < s.length; i++) {
       float a = alphasCumprod[i];
-      s[i] = Float32Ops.sqrt((1f - a) / a);
+      s[i] = Float32Math.sqrt((1f - a) / a);
     }
     return s;
   }
 
   /**
    * {@code np.log} of each float32 training sigma (the {@code log_sigmas} of _sigma_to_t), correctly
-   * rounded to float32 ({@link Float32Ops#log}).
+   * rounded to float32 ({@link Float32Math#log}).
    */
   static float[] logs(float[] trainSigmas) {
     float[] l = new float[trainSigmas.length];
     for (int i = 0; i < l.length; i++) {
-      l[i] = Float32Ops.log(trainSigmas[i]);
+      l[i] = Float32Math.log(trainSigmas[i]);
     }
     return l;
   }
@@ -66,6 +66,19 @@ final class Sigmas {
       }
     }
     return out;
+  }
+
+  /**
+   * {@link #interp} at integer timesteps (DPM-Solver's and UniPC's int64 timesteps): the training
+   * sigma at {@code t}, clamped to the ends. (Every in-range t is exact as a float32; a t beyond
+   * 2^24 is clamped either way.)
+   */
+  static double[] interp(long[] timesteps, float[] fp) {
+    float[] t = new float[timesteps.length];
+    for (int i = 0; i < t.length; i++) {
+      t[i] = timesteps[i];
+    }
+    return interp(t, fp);
   }
 
   /**
@@ -123,11 +136,11 @@ final class Sigmas {
    * appends the final sigma, so this interpolation leaves one sigma more than usual.
    */
   static float[] logLinear(float[] trainSigmas, int n) {
-    float lo = Float32Ops.log(trainSigmas[trainSigmas.length - 1]);
-    float hi = Float32Ops.log(trainSigmas[0]);
-    float[] l = Float32Ops.torchLinspace(lo, hi, n + 1);
+    float lo = Float32Math.log(trainSigmas[trainSigmas.length - 1]);
+    float hi = Float32Math.log(trainSigmas[0]);
+    float[] l = Float32Math.torchLinspace(lo, hi, n + 1);
     for (int i = 0; i < l.length; i++) {
-      l[i] = Float32Ops.exp(l[i]);
+      l[i] = Float32Math.exp(l[i]);
     }
     return l;
   }
@@ -140,6 +153,19 @@ final class Sigmas {
    * @throws IllegalArgumentException if it does not occur
    */
   static int indexForTimestep(String cls, double[] schedule, double timestep) {
+    int i = positionOf(schedule, timestep);
+    if (i < 0) {
+      throw new IllegalArgumentException(cls + ": timestep " + timestep + " is not one of this scheduler's timesteps");
+    }
+    return i;
+  }
+
+  /**
+   * {@code index_for_timestep}'s search alone: the second position of {@code timestep} in
+   * {@code schedule} if it occurs more than once, else the first, or -1 if it does not occur (the
+   * multistep schedulers then take the last index, as diffusers' do).
+   */
+  static int positionOf(double[] schedule, double timestep) {
     int first = -1;
     for (int i = 0; i < schedule.length; i++) {
       if (schedule[i] == timestep) {
@@ -149,10 +175,16 @@ final class Sigmas {
         first = i;
       }
     }
-    if (first < 0) {
-      throw new IllegalArgumentException(cls + ": timestep " + timestep + " is not one of this scheduler's timesteps");
-    }
     return first;
+  }
+
+  /**
+   * DPM-Solver's and UniPC's {@code index_for_timestep}: {@link #positionOf} over their int64
+   * timesteps, the last index where {@code timestep} does not occur.
+   */
+  static int indexOrLast(long[] timesteps, double timestep) {
+    int i = positionOf(toDouble(timesteps), timestep);
+    return i >= 0 ? i : timesteps.length - 1;
   }
 
   /** float64 values rounded to float32 (numpy {@code astype(np.float32)}). */
@@ -173,6 +205,15 @@ final class Sigmas {
     return d;
   }
 
+  /** int64 values as float64. */
+  static double[] toDouble(long[] l) {
+    double[] d = new double[l.length];
+    for (int i = 0; i < l.length; i++) {
+      d[i] = l[i];
+    }
+    return d;
+  }
+
   /** The float32 largest value (torch's {@code max()}; NaN if any is NaN). */
   static float max(float[] f) {
     float m = Float.NEGATIVE_INFINITY;
@@ -187,6 +228,20 @@ final class Sigmas {
 
   /** {@code (max**2 + 1) ** 0.5} in float32, the initial noise scale for "leading" spacing. */
   static float scaledMax(float max) {
-    return Float32Ops.sqrt(max * max + 1f);
+    return Float32Math.sqrt(max * max + 1f);
+  }
+
+  /**
+   * {@code _sigma_to_alpha_sigma_t}'s alpha_t = 1 / (sigma^2 + 1)^0.5 on float32 0-d tensors
+   * (DPM-Solver, UniPC); sigma_t is then {@code sigma * alpha_t}.
+   */
+  static float alpha(float sigma) {
+    return 1f / Float32Math.sqrt(sigma * sigma + 1f);
+  }
+
+  /** lambda_t = log(alpha_t) - log(sigma_t) with sigma_t = sigma * alpha_t, in float32. */
+  static float lambda(float sigma) {
+    float a = alpha(sigma);
+    return Float32Math.log(a) - Float32Math.log(sigma * a);
   }
 }

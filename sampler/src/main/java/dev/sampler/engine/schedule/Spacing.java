@@ -16,30 +16,50 @@ final class Spacing {
   static final String[] SPACINGS = {"linspace", "leading", "trailing"};
 
   /**
-   * DDPMScheduler's and DDIMScheduler's integer timesteps (int64 in diffusers), in order.
+   * DDPMScheduler's and DDIMScheduler's integer timesteps (int64 in diffusers), in order: n points
+   * over the {@code numTrain} training timesteps.
    *
    * @param spacing one of {@link #SPACINGS} (validated by the caller)
    */
   static long[] integer(String spacing, int n, int numTrain, int stepsOffset) {
+    return integer(spacing, n, numTrain, numTrain, stepsOffset, false);
+  }
+
+  /**
+   * DPMSolverMultistepScheduler's and UniPCMultistepScheduler's integer timesteps, in order. They
+   * differ from DDPM's and DDIM's: "linspace" and "leading" place n + 1 points (the "leading" ratio
+   * is {@code lastTimestep // (n + 1)}) and drop the smallest, and all three spacings count down
+   * from {@code lastTimestep} ({@code num_train_timesteps} less the entries DPM-Solver's
+   * {@code lambda_min_clipped} cuts), while the "trailing" step stays
+   * {@code num_train_timesteps / n}. May hold more than n entries (numpy's arange for "trailing").
+   *
+   * @param spacing one of {@link #SPACINGS} (validated by the caller)
+   */
+  static long[] multistep(String spacing, int n, int numTrain, int lastTimestep, int stepsOffset) {
+    return integer(spacing, n, numTrain, lastTimestep, stepsOffset, true);
+  }
+
+  private static long[] integer(String spacing, int n, int numTrain, int last, int stepsOffset, boolean dropLast) {
+    int points = dropLast ? n + 1 : n;
     switch (spacing) {
       case "linspace" -> {
-        double[] lin = npLinspace(0, numTrain - 1, n);
+        double[] lin = npLinspace(0, last - 1, points);
         long[] t = new long[n];
         for (int i = 0; i < n; i++) {
-          t[i] = (long) Math.rint(lin[n - 1 - i]);
+          t[i] = (long) Math.rint(lin[points - 1 - i]);
         }
         return t; // diffusers adds no steps_offset here
       }
       case "leading" -> {
-        long ratio = numTrain / n;
+        long ratio = last / points;
         long[] t = new long[n];
         for (int i = 0; i < n; i++) {
-          t[i] = (long) (n - 1 - i) * ratio + stepsOffset;
+          t[i] = (long) (points - 1 - i) * ratio + stepsOffset;
         }
         return t;
       }
       case "trailing" -> {
-        double[] a = npArangeDown(numTrain, (double) numTrain / n);
+        double[] a = npArangeDown(last, (double) numTrain / n);
         long[] t = new long[a.length];
         for (int i = 0; i < a.length; i++) {
           t[i] = (long) Math.rint(a[i]) - 1;

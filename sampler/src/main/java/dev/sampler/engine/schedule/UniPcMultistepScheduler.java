@@ -39,7 +39,9 @@ public final class UniPcMultistepScheduler implements NoiseScheduler {
   private static final String NAME = "UniPCMultistepScheduler";
 
   private final SchedulerConfig config;
-  private final MultistepSchedule schedule;
+  private final BetaSchedule schedule;
+  /** ((1 - alphas_cumprod) / alphas_cumprod) ** 0.5 in float32, one per training timestep. */
+  private final float[] trainSigmas;
   private final int solverOrder;
   private final String predictionType;
   private final boolean predictX0;
@@ -71,9 +73,10 @@ public final class UniPcMultistepScheduler implements NoiseScheduler {
   public UniPcMultistepScheduler(SchedulerConfig config) {
     this.config = config;
     String src = config.source();
-    this.schedule = MultistepSchedule.of(config);
-    this.solverOrder = MultistepSchedule.solverOrder(config, 1, 2, 3);
-    this.predictionType = config.getChoice("prediction_type", "epsilon", "epsilon", "v_prediction", "sample");
+    this.schedule = BetaSchedule.forMultistep(config);
+    this.trainSigmas = Sigmas.train(schedule.alphasCumprod());
+    this.solverOrder = SchedulerSupport.solverOrder(config, 1, 2, 3);
+    this.predictionType = schedule.predictionType();
     this.predictX0 = config.getBoolean("predict_x0", true);
     String solverType = config.getString("solver_type", "bh2");
     switch (solverType) {
@@ -82,12 +85,12 @@ public final class UniPcMultistepScheduler implements NoiseScheduler {
       default -> throw new IllegalArgumentException(src + ": unsupported value for 'solver_type': \"" + solverType
           + "\" (supported: bh1, bh2)");
     }
-    MultistepSchedule.refuseTrue(config, "thresholding");
-    MultistepSchedule.refuseNonNull(config, "solver_p");
-    MultistepSchedule.refuseNonNull(config, "shift_terminal");
+    SchedulerSupport.refuseTrue(config, "thresholding");
+    SchedulerSupport.refuseNonNull(config, "solver_p");
+    SchedulerSupport.refuseNonNull(config, "shift_terminal");
     for (String key : new String[] {"use_exponential_sigmas", "use_beta_sigmas", "use_flow_sigmas",
         "use_dynamic_shifting"}) {
-      MultistepSchedule.refuseTrue(config, key);
+      SchedulerSupport.refuseTrue(config, key);
     }
     this.lowerOrderFinal = config.getBoolean("lower_order_final", true);
     this.disableCorrector = readIndexList(config, "disable_corrector");
@@ -95,7 +98,7 @@ public final class UniPcMultistepScheduler implements NoiseScheduler {
     this.sigmaMinOverride = config.has("sigma_min") ? config.getDouble("sigma_min", 0) : null;
     this.sigmaMaxOverride = config.has("sigma_max") ? config.getDouble("sigma_max", 0) : null;
     this.finalSigmaZero = config.getChoice("final_sigmas_type", "zero", "zero", "sigma_min").equals("zero");
-    this.spacing = config.getChoice("timestep_spacing", "linspace", "linspace", "leading", "trailing");
+    this.spacing = config.getChoice("timestep_spacing", "linspace", Spacing.SPACINGS);
     this.stepsOffset = config.getInt("steps_offset", 0);
   }
 
@@ -141,30 +144,26 @@ public final class UniPcMultistepScheduler implements NoiseScheduler {
    */
   @Override
   public void setTimesteps(int numInferenceSteps) {
-    MultistepSchedule.checkSteps(NAME, numInferenceSteps);
+    SchedulerSupport.checkSteps(NAME + ".setTimesteps", numInferenceSteps, schedule.numTrainTimesteps(), false);
     int n = numInferenceSteps;
-    int numTrain = schedule.numTrainTimesteps;
-    long[] ts = schedule.spacedTimesteps(spacing, numTrain, n, stepsOffset);
+    int numTrain = schedule.numTrainTimesteps();
+    long[] ts = Spacing.multistep(spacing, n, numTrain, numTrain, stepsOffset);
     double[] sig;
     double sigmaLast;
     if (useKarras) {
-      float[] train = schedule.trainSigmas;
-      float[] logSigmas = schedule.logTrainSigmas();
-      double sigmaMin = sigmaMinOverride != null ? sigmaMinOverride : train[0];
-      double sigmaMax = sigmaMaxOverride != null ? sigmaMaxOverride : train[train.length - 1];
-      sig = MultistepSchedule.karrasSigmas(sigmaMin, sigmaMax, n);
+      float[] logSigmas = Sigmas.logs(trainSigmas);
+      double sigmaMin = sigmaMinOverride != null ? sigmaMinOverride : trainSigmas[0];
+      double sigmaMax = sigmaMaxOverride != null ? sigmaMaxOverride : trainSigmas[trainSigmas.length - 1];
+      sig = Sigmas.karras(sigmaMin, sigmaMax, n);
       ts = new long[n];
       for (int i = 0; i < n; i++) {
-        ts[i] = (long) Math.rint(MultistepSchedule.sigmaToT(sig[i], logSigmas));
+        ts[i] = (long) Math.rint(Sigmas.sigmaToT(sig[i], logSigmas));
       }
       sigmaLast = finalSigmaZero ? 0 : sig[n - 1];
     } else {
-      sig = new double[ts.length];
-      for (int i = 0; i < ts.length; i++) {
-        sig[i] = schedule.interpSigma(ts[i]);
-      }
-      float ac0 = schedule.alphasCumprod[0];
-      sigmaLast = finalSigmaZero ? 0 : MultistepSchedule.sqrt((1f - ac0) / ac0);
+      sig = Sigmas.interp(ts, trainSigmas);
+      float ac0 = schedule.alphasCumprod()[0];
+      sigmaLast = finalSigmaZero ? 0 : Float32Math.sqrt((1f - ac0) / ac0);
     }
     float[] s = new float[ts.length + 1];
     for (int i = 0; i < ts.length; i++) {
@@ -183,21 +182,13 @@ public final class UniPcMultistepScheduler implements NoiseScheduler {
   @Override
   public double[] timesteps() {
     requireTimesteps();
-    double[] t = new double[timesteps.length];
-    for (int i = 0; i < t.length; i++) {
-      t[i] = timesteps[i];
-    }
-    return t;
+    return Sigmas.toDouble(timesteps);
   }
 
   @Override
   public double[] sigmas() {
     requireTimesteps();
-    double[] s = new double[sigmas.length];
-    for (int i = 0; i < s.length; i++) {
-      s[i] = sigmas[i];
-    }
-    return s;
+    return Sigmas.toDouble(sigmas);
   }
 
   @Override
@@ -222,13 +213,13 @@ public final class UniPcMultistepScheduler implements NoiseScheduler {
   @Override
   public StepOutput step(double[] modelOutput, double timestep, double[] sample, NoiseSource noise) {
     requireTimesteps();
-    MultistepSchedule.checkLengths(NAME, modelOutput, sample);
+    SchedulerSupport.requireSameLength(NAME + ".step", "model_output", modelOutput, sample);
     if (stepIndex < 0) {
-      stepIndex = MultistepSchedule.indexForTimestep(timesteps, timestep);
+      stepIndex = Sigmas.indexOrLast(timesteps, timestep);
     }
     int n = timesteps.length;
     if (stepIndex >= n) {
-      throw MultistepSchedule.noStepLeft(NAME, timestep, n);
+      throw SchedulerSupport.noStepLeft(NAME, timestep, n);
     }
     boolean useCorrector = stepIndex > 0 && !disableCorrector.contains(stepIndex - 1) && lastSample != null;
     double[] converted = convertModelOutput(modelOutput, sample);
@@ -265,7 +256,7 @@ public final class UniPcMultistepScheduler implements NoiseScheduler {
   private double[] convertModelOutput(double[] m, double[] x) {
     double[] out = new double[m.length];
     float sigma = sigmas[stepIndex];
-    float alphaT = MultistepSchedule.alpha(sigma);
+    float alphaT = Sigmas.alpha(sigma);
     double a = alphaT;
     double s = sigma * alphaT;
     for (int i = 0; i < m.length; i++) {
@@ -298,8 +289,8 @@ public final class UniPcMultistepScheduler implements NoiseScheduler {
     Coefficients(int t, int s0, int order, int firstEarlier) {
       float sigmaT = sigmas[t];
       float sigmaS0 = sigmas[s0];
-      float alphaT = MultistepSchedule.alpha(sigmaT);
-      float alphaS0 = MultistepSchedule.alpha(sigmaS0);
+      float alphaT = Sigmas.alpha(sigmaT);
+      float alphaS0 = Sigmas.alpha(sigmaS0);
       sigmaT = sigmaT * alphaT;
       sigmaS0 = sigmaS0 * alphaS0;
       float lambdaT = Float32Math.log(alphaT) - Float32Math.log(sigmaT);
@@ -307,7 +298,7 @@ public final class UniPcMultistepScheduler implements NoiseScheduler {
       float h = lambdaT - lambdaS0;
       rks = new float[order];
       for (int i = 1; i < order; i++) {
-        float lambdaSi = MultistepSchedule.lambda(sigmas[firstEarlier - (i - 1)]);
+        float lambdaSi = Sigmas.lambda(sigmas[firstEarlier - (i - 1)]);
         rks[i - 1] = (lambdaSi - lambdaS0) / h;
       }
       rks[order - 1] = 1f;
