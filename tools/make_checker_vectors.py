@@ -1,6 +1,6 @@
 """Reference vectors for the Java port of the class checker (tools/checker.py).
 
-Writes sampler/src/test/resources/vectors/checker.safetensors: `images` [N,3,32,32] F32 in [-1,1]
+Writes sampler/src/test/resources/vectors/checker/checker.safetensors: `images` [N,3,32,32] F32 in [-1,1]
 and `pred` [N] I64, the classes tools/checker.py assigns. The images are demo_data images (10 per
 class), the same images with Gaussian noise of growing strength (so that some land on rule
 boundaries and on "none"), and near-blank images.
@@ -18,7 +18,7 @@ import checker  # noqa: E402
 import demo_data  # noqa: E402
 from safetensors_io import save_file  # noqa: E402
 
-OUT = os.path.join(os.path.dirname(HERE), "sampler", "src", "test", "resources", "vectors", "checker.safetensors")
+OUT = os.path.join(os.path.dirname(HERE), "sampler", "src", "test", "resources", "vectors", "checker", "checker.safetensors")
 
 
 def main():

@@ -10,14 +10,14 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
- * The Java checker against tools/checker.py on vectors/checker.safetensors (written by
+ * The Java checker against tools/checker.py on vectors/checker/checker.safetensors (written by
  * tools/make_checker_vectors.py: demo images, noisy variants, edge cases).
  */
 class ColourShapeCheckerTest {
 
   @Test
   void classify_pythonCheckerVectors_sameClassForEveryImage() throws Exception {
-    Path file = Path.of("src/test/resources/vectors/checker.safetensors");
+    Path file = Path.of("src/test/resources/vectors/checker/checker.safetensors");
     float[] images;
     long[] expected;
     try (SafetensorsFile f = SafetensorsFile.open(file)) {
