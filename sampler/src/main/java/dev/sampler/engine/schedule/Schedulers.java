@@ -70,36 +70,19 @@ public final class Schedulers {
       throw new ModelException(config.source() + ": '_class_name' is missing");
     }
     try {
-      switch (cls) {
-        // group A: DDPM, DDIM, Euler, Euler ancestral, Heun, LMS
-        case "DDPMScheduler" -> {
-          return new DdpmScheduler(config);
-        }
-        case "DDIMScheduler" -> {
-          return new DdimScheduler(config);
-        }
-        case "EulerDiscreteScheduler" -> {
-          return new EulerDiscreteScheduler(config);
-        }
-        case "EulerAncestralDiscreteScheduler" -> {
-          return new EulerAncestralDiscreteScheduler(config);
-        }
-        case "HeunDiscreteScheduler" -> {
-          return new HeunDiscreteScheduler(config);
-        }
-        case "LMSDiscreteScheduler" -> {
-          return new LMSDiscreteScheduler(config);
-        }
-        // group B: DPM-Solver++ multistep, UniPC
-        case "DPMSolverMultistepScheduler" -> {
-          return new DpmSolverMultistepScheduler(config);
-        }
-        case "UniPCMultistepScheduler" -> {
-          return new UniPcMultistepScheduler(config);
-        }
-        default -> {
-          // unknown: falls through to the error below
-        }
+      NoiseScheduler s = switch (cls) {
+        case "DDPMScheduler" -> new DdpmScheduler(config);
+        case "DDIMScheduler" -> new DdimScheduler(config);
+        case "EulerDiscreteScheduler" -> new EulerDiscreteScheduler(config);
+        case "EulerAncestralDiscreteScheduler" -> new EulerAncestralDiscreteScheduler(config);
+        case "HeunDiscreteScheduler" -> new HeunDiscreteScheduler(config);
+        case "LMSDiscreteScheduler" -> new LMSDiscreteScheduler(config);
+        case "DPMSolverMultistepScheduler" -> new DpmSolverMultistepScheduler(config);
+        case "UniPCMultistepScheduler" -> new UniPcMultistepScheduler(config);
+        default -> null;
+      };
+      if (s != null) {
+        return s;
       }
     } catch (IllegalArgumentException e) {
       throw new ModelException(e.getMessage(), e);
