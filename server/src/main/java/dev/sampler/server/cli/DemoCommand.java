@@ -27,11 +27,11 @@ import picocli.CommandLine.Spec;
     name = "demo",
     mixinStandardHelpOptions = true,
     description = {
-      "Run the demo model end to end: sample one image of each of its 9 classes and write a labelled",
-      "contact sheet (OUT/sheet.png) plus one PNG per image.",
-      "First checks one UNet forward pass against PyTorch's output shipped with the model (relative",
-      "L2 error <= 1e-5). The noise comes from a fresh per-request DRBG stream (OS entropy); the",
-      "checker's verdict is printed under each image. Exit code 1 if parity fails."
+      "Sample one image of each demo class into a labelled contact sheet.",
+      "First checks one UNet forward pass against PyTorch's output shipped with the model "
+          + "(relative L2 error <= 1e-5), then samples the 9 classes with fresh per-request DRBG noise "
+          + "(OS entropy; --seed-hex or --seed-file replays) and writes OUT/sheet.png plus one PNG per image; the line under each image is"
+          + " the colour/shape checker's verdict. Exit code 1 if parity fails."
     })
 final class DemoCommand implements Callable<Integer> {
 

@@ -26,11 +26,11 @@ import picocli.CommandLine.Spec;
     name = "fidelity",
     mixinStandardHelpOptions = true,
     description = {
-      "Measure class fidelity: generate PER-CLASS images of every class with each scheduler, read",
-      "each image's class with the deterministic colour/shape checker, and print the share that",
-      "matches. Writes a labelled contact sheet per scheduler to OUT/<scheduler>.png.",
-      "Default steps per scheduler: ddim and ddpm 50, euler-ancestral, euler, heun and lms 30,",
-      "dpmpp-2m* and unipc 20."
+      "Measure class fidelity per scheduler with the colour/shape checker.",
+      "Generates PER-CLASS images of every class with each scheduler, reads each image's class "
+          + "with the deterministic checker and prints the share that matches. Writes a labelled "
+          + "contact sheet per scheduler to OUT/<scheduler>.png. Default steps: ddim and ddpm 50; "
+          + "euler-ancestral, euler, heun and lms 30; dpmpp-2m* and unipc 20."
     })
 final class FidelityCommand implements Callable<Integer> {
   /** The step count each scheduler is measured at unless --steps says otherwise. */

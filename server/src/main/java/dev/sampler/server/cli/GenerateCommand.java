@@ -24,13 +24,14 @@ import picocli.CommandLine.Spec;
     name = "generate",
     mixinStandardHelpOptions = true,
     description = {
-      "Generate images with a model's denoising loop and write them as PNGs.",
-      "--local runs the model in this process (the only mode until the gRPC service lands).",
-      "Prints one JSON line of metadata per image on stdout (scheduler, steps, guidance, model and",
-      "scheduler-config digests, request id, seed commitment); never the seed. Progress goes to stderr.",
-      "Schedulers: ddpm, ddim, euler, euler-ancestral, heun, lms, dpmpp-2m, dpmpp-2m-karras,",
-      "dpmpp-2m-sde, unipc; the noise schedule itself (betas, prediction type, spacing) comes from",
-      "the model's scheduler_config.json."
+      "Generate images and write them as PNGs.",
+      "--local runs the model in this process (the only mode until the gRPC service lands). "
+          + "Prints one JSON line of metadata per image on stdout (scheduler, steps, guidance, model "
+          + "and scheduler-config digests, request id, seed commitment, PNG digest, checker verdict); "
+          + "never the seed. Progress goes to stderr.",
+      "Schedulers: ddpm, ddim, euler, euler-ancestral, heun, lms, dpmpp-2m, dpmpp-2m-karras, "
+          + "dpmpp-2m-sde, unipc. The noise schedule itself (betas, prediction type, spacing) comes "
+          + "from the model's scheduler_config.json."
     })
 final class GenerateCommand implements Callable<Integer> {
 

@@ -18,9 +18,10 @@ import picocli.CommandLine.Spec;
     name = "schedule",
     mixinStandardHelpOptions = true,
     description = {
-      "Print a scheduler's timesteps, sigmas and initial noise sigma as JSON:",
-      "{\"timesteps\": [...], \"sigmas\": [...], \"init_noise_sigma\": x} (sigmas empty where the scheduler",
-      "has none). The scheduler is the config's _class_name, or --scheduler NAME on top of the config."
+      "Print a scheduler's timesteps and sigmas as JSON.",
+      "Output: {\"timesteps\": [...], \"sigmas\": [...], \"init_noise_sigma\": x} (sigmas empty "
+          + "where the scheduler has none). The scheduler is the config's _class_name, or --scheduler "
+          + "NAME on top of the config."
     })
 final class ScheduleCommand implements Callable<Integer> {
 
