@@ -30,8 +30,9 @@ import picocli.CommandLine.Spec;
       "Sample one image of each demo class into a labelled contact sheet.",
       "First checks one UNet forward pass against PyTorch's output shipped with the model "
           + "(relative L2 error <= 1e-5), then samples the 9 classes with fresh per-request DRBG noise "
-          + "(OS entropy; --seed-hex or --seed-file replays) and writes OUT/sheet.png plus one PNG per image; the line under each image is"
-          + " the colour/shape checker's verdict. Exit code 1 if parity fails."
+          + "(OS entropy; --seed-hex or --seed-file replays) and writes OUT/sheet.png plus one PNG "
+          + "per image; the line under each image is the colour/shape checker's verdict. Exit code 1 "
+          + "if parity fails."
     })
 final class DemoCommand implements Callable<Integer> {
 
