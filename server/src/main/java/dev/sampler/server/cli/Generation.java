@@ -9,6 +9,7 @@ import dev.sampler.engine.sampling.SamplingListener;
 import dev.sampler.engine.sampling.SamplingRequest;
 import dev.sampler.engine.sampling.SamplingResult;
 import dev.sampler.engine.sampling.StreamNoise;
+import dev.sampler.engine.schedule.Schedulers;
 import dev.sampler.rng.NoiseStream;
 import dev.sampler.rng.SecretSeed;
 import java.awt.image.BufferedImage;
@@ -71,6 +72,7 @@ final class Generation {
     List<ObjectNode> meta = new ArrayList<>();
     int[] checked = new int[labels.length];
     boolean checkable = result.channels() == 3 && pipeline.classes().labels().equals(ColourShapeChecker.CLASS_NAMES);
+    String schedulerClass = Schedulers.named(scheduler, pipeline.schedulerConfig()).className();
     for (int k = 0; k < labels.length; k++) {
       byte[] png = Images.png(result, k);
       pngs.add(png);
@@ -82,8 +84,7 @@ final class Generation {
         m.put("label", pipeline.classes().labels().get(labels[k]));
       }
       m.put("scheduler", scheduler);
-      m.put("scheduler_class", dev.sampler.engine.schedule.Schedulers.named(scheduler, pipeline.schedulerConfig())
-          .className());
+      m.put("scheduler_class", schedulerClass);
       m.put("steps", request.steps());
       m.put("guidance", request.guidanceScale());
       if (request.guidanceRescale() > 0) {
