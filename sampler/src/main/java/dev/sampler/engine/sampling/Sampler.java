@@ -3,8 +3,6 @@ package dev.sampler.engine.sampling;
 import dev.sampler.engine.EngineException;
 import dev.sampler.engine.schedule.NoiseScheduler;
 import dev.sampler.engine.schedule.NoiseSource;
-import dev.sampler.engine.schedule.NoiseUnavailableException;
-import dev.sampler.engine.schedule.StepOutput;
 import dev.sampler.engine.unet.UNet2DModel;
 import java.util.Objects;
 import java.util.function.BooleanSupplier;
@@ -80,7 +78,25 @@ public final class Sampler {
   }
 
   /**
-   * Runs the loop.
+   * Starts a session for {@code request}: sets the scheduler's timesteps and draws the initial
+   * noise. A batcher drives the session; {@link #run} drives one on its own.
+   *
+   * @param scheduler a fresh scheduler for this request only ({@code setTimesteps} is called here)
+   * @param noise the request's own noise (never shared between requests)
+   * @throws EngineException if the noise source fails
+   * @throws IllegalArgumentException if the request does not fit the model ({@link #validate})
+   */
+  public SamplingSession start(SamplingRequest request, NoiseScheduler scheduler, NoiseSource noise)
+      throws EngineException {
+    validate(request);
+    Objects.requireNonNull(scheduler, "scheduler");
+    Objects.requireNonNull(noise, "noise");
+    return new SamplingSession(request, scheduler, noise, model.config().inChannels(), model.sampleHeight(),
+        model.sampleWidth(), model.config().numClassEmbeds() != null, nullClass);
+  }
+
+  /**
+   * Runs the loop for one request on its own.
    *
    * @param scheduler a fresh or reused scheduler; {@code setTimesteps(request.steps())} is called here
    * @param noise the request's own noise (never shared between requests)
@@ -92,117 +108,25 @@ public final class Sampler {
    */
   public SamplingResult run(SamplingRequest request, NoiseScheduler scheduler, NoiseSource noise,
       SamplingListener listener, BooleanSupplier cancelled) throws EngineException {
-    validate(request);
-    Objects.requireNonNull(scheduler, "scheduler");
-    Objects.requireNonNull(noise, "noise");
     Objects.requireNonNull(listener, "listener");
     Objects.requireNonNull(cancelled, "cancelled");
-    int count = request.count();
-    int channels = model.config().inChannels();
-    int height = model.sampleHeight();
-    int width = model.sampleWidth();
-    int per = channels * height * width;
-    boolean guided = request.guided();
-    int rows = guided ? 2 * count : count;
-
-    long noiseNanos = 0;
-    long forwardNanos = 0;
-    long schedulerNanos = 0;
-
-    scheduler.setTimesteps(request.steps());
-    double[] timesteps = scheduler.timesteps();
-    double[] latents = new double[count * per];
-    long s0 = System.nanoTime();
-    try {
-      noise.fill(latents);
-    } catch (NoiseUnavailableException e) {
-      throw new EngineException("drawing the initial noise failed: " + e.getMessage(), e);
-    }
-    double sigma0 = scheduler.initNoiseSigma();
-    for (int i = 0; i < latents.length; i++) {
-      latents[i] *= sigma0;
-    }
-    noiseNanos += System.nanoTime() - s0;
-    TimedNoise timedNoise = new TimedNoise(noise);
-
-    long[] labels = null;
-    if (model.config().numClassEmbeds() != null) {
-      labels = new long[rows];
-      int[] cls = request.classLabels();
-      for (int k = 0; k < count; k++) {
-        labels[k] = cls[k];
-        if (guided) {
-          labels[count + k] = nullClass;
-        }
-      }
-    }
-    float[] input = new float[rows * per];
+    SamplingSession session = start(request, scheduler, noise);
+    int rows = session.rows();
+    float[] input = new float[rows * session.valuesPerRow()];
     float[] ts = new float[rows];
-    double[] eps = new double[count * per];
-    int evaluations = 0;
-    for (int step = 0; step < timesteps.length; step++) {
+    long[] labels = model.config().numClassEmbeds() != null ? new long[rows] : null;
+    int total = session.totalEvaluations();
+    while (!session.done()) {
       if (cancelled.getAsBoolean()) {
-        throw new SamplingCancelledException("cancelled before step " + (step + 1) + " of " + timesteps.length);
+        throw new SamplingCancelledException("cancelled before step " + (session.evaluationsDone() + 1) + " of "
+            + total);
       }
-      double t = timesteps[step];
-      long a = System.nanoTime();
-      double[] scaled = scheduler.scaleModelInput(latents, t);
-      for (int i = 0; i < scaled.length; i++) {
-        float v = (float) scaled[i];
-        input[i] = v;
-        if (guided) {
-          input[count * per + i] = v;
-        }
-      }
-      java.util.Arrays.fill(ts, (float) t);
+      session.fillInput(input, 0, ts, labels);
       long b = System.nanoTime();
-      float[] out = model.forward(input, rows, height, width, ts, labels);
+      float[] out = model.forward(input, rows, model.sampleHeight(), model.sampleWidth(), ts, labels);
       long c = System.nanoTime();
-      evaluations++;
-      if (guided) {
-        float[] uncond = java.util.Arrays.copyOfRange(out, count * per, 2 * count * per);
-        Guidance.combine(out, uncond, count, per, request.guidanceScale(), request.guidanceRescale(), eps);
-      } else {
-        for (int i = 0; i < eps.length; i++) {
-          eps[i] = out[i];
-        }
-      }
-      StepOutput so;
-      timedNoise.nanos = 0;
-      try {
-        so = scheduler.step(eps, t, latents, timedNoise);
-      } catch (NoiseUnavailableException e) {
-        throw new EngineException("drawing noise for step " + (step + 1) + " failed: " + e.getMessage(), e);
-      }
-      latents = so.prevSample();
-      long d = System.nanoTime();
-      noiseNanos += timedNoise.nanos;
-      forwardNanos += c - b;
-      schedulerNanos += (b - a) + (d - c) - timedNoise.nanos;
-      listener.onStep(new StepProgress(step + 1, timesteps.length, t, latents, so.predOriginalSample()));
+      listener.onStep(session.acceptOutput(out, 0, c - b));
     }
-    float[] images = new float[latents.length];
-    for (int i = 0; i < images.length; i++) {
-      images[i] = (float) latents[i];
-    }
-    return new SamplingResult(images, count, channels, height, width, evaluations, forwardNanos, schedulerNanos,
-        noiseNanos);
-  }
-
-  /** Measures the time the scheduler spends drawing noise. */
-  private static final class TimedNoise implements NoiseSource {
-    private final NoiseSource delegate;
-    long nanos;
-
-    TimedNoise(NoiseSource delegate) {
-      this.delegate = delegate;
-    }
-
-    @Override
-    public void fill(double[] out) {
-      long s = System.nanoTime();
-      delegate.fill(out);
-      nanos += System.nanoTime() - s;
-    }
+    return session.result();
   }
 }
