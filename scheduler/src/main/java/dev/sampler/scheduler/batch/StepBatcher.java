@@ -50,7 +50,11 @@ import java.util.concurrent.TimeUnit;
  * way. The cause goes to the {@link System.Logger} named after this class, with the request id;
  * no seed or noise ever reaches a log or a message.
  *
- * <p>{@link #stats()} and {@link #close()} may be called from any thread.
+ * <p>An unexpected exception in the loop itself (a bug, or the source's {@code poll} throwing)
+ * stops the batcher: the jobs in hand fail with {@link Code#INTERNAL}, the cause is logged at
+ * ERROR, and {@link #running()} turns false (a health check can watch it).
+ *
+ * <p>{@link #stats()}, {@link #running()} and {@link #close()} may be called from any thread.
  */
 public final class StepBatcher implements AutoCloseable {
   private static final System.Logger LOG = System.getLogger(StepBatcher.class.getName());
@@ -58,7 +62,8 @@ public final class StepBatcher implements AutoCloseable {
   /** How long an idle poll waits before the loop looks at its running flag again. */
   private static final long IDLE_POLL_MILLIS = 250;
 
-  static final String SHUTTING_DOWN = "server is shutting down";
+  /** The message of jobs failed by {@link #close()} (with {@link Code#UNAVAILABLE}). */
+  public static final String SHUTTING_DOWN = "server is shutting down";
 
   /** A running job and its session; touched by the worker thread only. */
   private record Active(Job job, SamplingSession session) {}
@@ -373,7 +378,7 @@ public final class StepBatcher implements AutoCloseable {
       job.step(progress);
     } catch (RuntimeException e) {
       // The listener broke its contract (it must not throw); the job cannot be reported further.
-      LOG.log(Level.ERROR, "step batcher " + name + ": listener of request " + job.requestId() + " threw", e);
+      listenerThrew(job, e);
       active.remove(a);
       fail(job, Code.INTERNAL, "engine failure at step " + a.session.evaluationsDone() + " (see server log, request "
           + job.requestId() + ")");
@@ -389,7 +394,7 @@ public final class StepBatcher implements AutoCloseable {
       completed = job.complete(result);
     } catch (RuntimeException e) {
       // onCompleted threw; the job has ended with its result all the same.
-      LOG.log(Level.ERROR, "step batcher " + name + ": listener of request " + job.requestId() + " threw", e);
+      listenerThrew(job, e);
       completed = true;
     }
     if (completed) {
@@ -420,7 +425,7 @@ public final class StepBatcher implements AutoCloseable {
       ended = job.fail(code, message);
     } catch (RuntimeException e) {
       // The listener threw in onFailed; the job has ended regardless.
-      LOG.log(Level.ERROR, "step batcher " + name + ": listener of request " + job.requestId() + " threw", e);
+      listenerThrew(job, e);
       ended = true;
     }
     if (ended) {
@@ -428,6 +433,11 @@ public final class StepBatcher implements AutoCloseable {
         jobsFailed++;
       }
     }
+  }
+
+  /** A listener broke its contract (it must not throw): say so in the log, once per call. */
+  private void listenerThrew(Job job, RuntimeException e) {
+    LOG.log(Level.ERROR, "step batcher " + name + ": listener of request " + job.requestId() + " threw", e);
   }
 
   private void failAll(Code code, String message) {

@@ -395,6 +395,27 @@ class StepBatcherTest {
   }
 
   @Test
+  void run_listenerThrows_failsThatJobOnlyAndTheBatcherGoesOn() throws Exception {
+    FifoJobSource source = new FifoJobSource();
+    Recorder bad = new Recorder(), good = new Recorder();
+    bad.onStep = s -> {
+      throw new IllegalStateException("listener bug");
+    };
+    source.submit(job(euler("listener-bad", 3), bad));
+    source.submit(job(new Case("listener-good", "ddim", new int[] {2}, 3, 3.0, "0102030405060708090a0b0c0d0e0f10"),
+        good));
+    StepBatcher batcher = new StepBatcher("listener", pipeline, source, BatchingPolicy.defaults());
+    try (batcher) {
+      batcher.start();
+      assertNull(bad.await());
+      assertNotNull(good.await());
+      assertTrue(batcher.running());
+    }
+    assertEquals(Code.INTERNAL, bad.failedCode);
+    assertEquals("engine failure at step 1 (see server log, request listener-bad)", bad.failedMessage);
+  }
+
+  @Test
   void start_twice_throwsIllegalState() {
     try (StepBatcher batcher = new StepBatcher("twice", pipeline, new FifoJobSource(), BatchingPolicy.defaults())) {
       batcher.start();
