@@ -22,16 +22,20 @@ import dev.sampler.engine.schedule.Schedulers;
 import dev.sampler.rng.InsecureSeedAccess;
 import dev.sampler.rng.NoiseStream;
 import dev.sampler.rng.SecretSeed;
+import dev.sampler.scheduler.AdmissionEvent;
 import dev.sampler.scheduler.Code;
 import dev.sampler.scheduler.GenerationSpec;
 import dev.sampler.scheduler.Job;
 import dev.sampler.scheduler.JobListener;
 import dev.sampler.scheduler.Tenant;
+import dev.sampler.scheduler.admission.AdmissionController;
+import dev.sampler.scheduler.admission.AdmissionPolicy;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -413,6 +417,45 @@ class StepBatcherTest {
     }
     assertEquals(Code.INTERNAL, bad.failedCode);
     assertEquals("engine failure at step 1 (see server log, request listener-bad)", bad.failedMessage);
+  }
+
+  @Test
+  void run_fedByTheAdmissionController_completesEveryJobAndBalancesItsEvents() throws Exception {
+    List<AdmissionEvent> events = new CopyOnWriteArrayList<>();
+    AdmissionController admission = new AdmissionController(AdmissionPolicy.defaults(), events::add, System::nanoTime);
+    List<Recorder> recorders = new ArrayList<>();
+    Recorder cancelled = new Recorder();
+    cancelled.onStep = s -> {
+      if (s == 1) {
+        cancelled.job.cancel();
+      }
+    };
+    StepBatcher batcher = new StepBatcher("admitted", pipeline, admission.source("demo"), BatchingPolicy.defaults());
+    try (batcher; admission) {
+      for (int i = 0; i < 4; i++) {
+        Recorder r = new Recorder();
+        recorders.add(r);
+        Case c = new Case("adm-" + i, i % 2 == 0 ? "ddim" : "euler-ancestral", new int[] {i}, 3, 3.0,
+            "00112233445566778899aabbccddeeff");
+        NoiseStream stream = c.stream();
+        admission.submit(new Job(new Tenant(i % 2 == 0 ? "tenant-a" : "tenant-b"), new GenerationSpec("demo", c.id(),
+            c.request(), c.scheduler(), 0, 32), new StreamNoise(stream), Long.MAX_VALUE, r, stream));
+      }
+      Job cancelledJob = job(euler("adm-cancel", 5), cancelled);
+      admission.submit(cancelledJob);
+      batcher.start();
+      for (Recorder r : recorders) {
+        assertNotNull(r.await());
+      }
+      assertNull(cancelled.await());
+      assertTrue(admission.awaitIdle(java.time.Duration.ofSeconds(WAIT_SECONDS)));
+    }
+    assertEquals("cancelled after step 1 of 5", cancelled.failedMessage);
+    assertEquals(5, events.stream().filter(e -> e instanceof AdmissionEvent.Started).count());
+    assertEquals(4, events.stream().filter(e -> e instanceof AdmissionEvent.Completed).count());
+    assertEquals(1, events.stream()
+        .filter(e -> e instanceof AdmissionEvent.Dropped d && d.code() == Code.CANCELLED && d.started()).count());
+    assertEquals(0, admission.running());
   }
 
   @Test
