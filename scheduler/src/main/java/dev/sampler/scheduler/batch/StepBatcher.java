@@ -11,6 +11,7 @@ import dev.sampler.engine.unet.UNet2DModel;
 import dev.sampler.scheduler.Code;
 import dev.sampler.scheduler.Job;
 import dev.sampler.scheduler.JobSource;
+import dev.sampler.scheduler.Tenant;
 import java.lang.System.Logger.Level;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -40,8 +41,12 @@ import java.util.concurrent.TimeUnit;
  *   <li>drop jobs that ended elsewhere, were cancelled ({@link Code#CANCELLED} "cancelled after
  *       step i of n") or passed their deadline ({@link Code#DEADLINE_EXCEEDED} "deadline passed
  *       after step i of n");
- *   <li>pack every running session's rows at consecutive offsets, run one forward, hand each
- *       session its slice, report the step, and complete the jobs that are done.
+ *   <li>compose the forward: batching off, the one running job; on, started jobs in start order up
+ *       to {@code maxRows} rows, and with {@link BatchingPolicy#fairRows()} each tenant capped at
+ *       the smallest tenant's row demand while several tenants have work (jobs left out wait a
+ *       step with their state kept; up to {@link BatchingPolicy#maxActiveRows()} rows are held);
+ *   <li>pack the chosen sessions' rows at consecutive offsets, run one forward, hand each session
+ *       its slice, report the step, and complete the jobs that are done.
  * </ol>
  *
  * <p>Failures stay as narrow as their cause: an exception from one session (its noise source, its
@@ -242,10 +247,12 @@ public final class StepBatcher implements AutoCloseable {
       return;
     }
     int used = rowsInUse();
+    int limit = policy.maxActiveRows();
     // Continuous batching happens here: between two steps, new jobs take the rows that finished
-    // or dropped jobs freed.
-    while (running && used < max) {
-      Job job = source.poll(max - used, active.isEmpty(), 0, TimeUnit.NANOSECONDS);
+    // or dropped jobs freed. More rows than one forward may be started (up to maxActiveRows):
+    // compose() picks each forward's rows, and the rest wait a step with their state kept.
+    while (running && used < limit) {
+      Job job = source.poll(limit - used, active.isEmpty(), 0, TimeUnit.NANOSECONDS);
       if (job == null) {
         return;
       }
@@ -311,9 +318,47 @@ public final class StepBatcher implements AutoCloseable {
     }
   }
 
-  /** One forward over every running session's rows, then each session's scheduler step. */
+  /**
+   * The sessions of the next forward, in start order. Batching off: the one running job. Else at
+   * most {@code maxRows} rows (one session even if larger); with {@link BatchingPolicy#fairRows()}
+   * and several tenants, each tenant's rows are capped at {@code min(smallest tenant demand,
+   * maxRows / tenants)}, never below its first session. Sessions left out keep their state and
+   * are first in line next step (start order within a tenant, so the oldest job finishes first).
+   */
+  private List<Active> compose() {
+    int max = policy.maxRows();
+    if (!policy.enabled() || active.size() == 1) {
+      return List.of(active.getFirst());
+    }
+    java.util.LinkedHashMap<Tenant, Integer> demand = new java.util.LinkedHashMap<>();
+    for (Active a : active) {
+      demand.merge(a.job.tenant(), a.session.rows(), Integer::sum);
+    }
+    int cap = Integer.MAX_VALUE;
+    if (policy.fairRows() && demand.size() > 1) {
+      int smallest = demand.values().stream().mapToInt(Integer::intValue).min().orElse(max);
+      cap = Math.max(1, Math.min(smallest, max / demand.size()));
+    }
+    java.util.HashMap<Tenant, Integer> taken = new java.util.HashMap<>();
+    List<Active> batch = new java.util.ArrayList<>();
+    int total = 0;
+    for (Active a : active) {
+      int rows = a.session.rows();
+      int mine = taken.getOrDefault(a.job.tenant(), 0);
+      boolean first = mine == 0;
+      if ((!first && mine + rows > cap) || (!batch.isEmpty() && total + rows > max)) {
+        continue;
+      }
+      batch.add(a);
+      taken.put(a.job.tenant(), mine + rows);
+      total += rows;
+    }
+    return batch;
+  }
+
+  /** One forward over the composed sessions' rows, then each session's scheduler step. */
   private void step() {
-    List<Active> batch = List.copyOf(active);
+    List<Active> batch = compose();
     int total = 0;
     int[] offsets = new int[batch.size()];
     for (int i = 0; i < batch.size(); i++) {

@@ -297,10 +297,11 @@ class StepBatcherTest {
       }
     };
     source.submit(job(euler("close-a", 50), running));
-    // 6 guided images: 12 rows, more than the 8 free beside the running job, so it waits.
+    // 6 guided images: 12 rows, more than the 8 free beside the running job (max active rows 10),
+    // so it waits in the source.
     source.submit(job(new Case("close-b", "ddim", new int[] {0, 1, 2, 3, 4, 5}, 5, 3.0,
         "0102030405060708090a0b0c0d0e0f10"), queued));
-    StepBatcher batcher = new StepBatcher("close", pipeline, source, new BatchingPolicy(true, 10));
+    StepBatcher batcher = new StepBatcher("close", pipeline, source, new BatchingPolicy(true, 10, 10, true));
     batcher.start();
     assertTrue(atStep2.await(WAIT_SECONDS, TimeUnit.SECONDS));
     batcher.close();
@@ -338,6 +339,50 @@ class StepBatcherTest {
     assertEquals(3, h[4], "the two 2-row jobs shared 3 forwards: " + stats);
     assertEquals(6, stats.forwards());
     assertEquals(6, stats.maxRowsPerForward());
+  }
+
+  /** A 1-image guided DDIM job of {@code tenant} (2 rows, 3 steps). */
+  static Job tenantJob(Tenant tenant, String id, Recorder listener) {
+    Case c = new Case(id, "ddim", new int[] {1}, 3, 3.0, "00112233445566778899aabbccddeeff");
+    GenerationSpec spec = new GenerationSpec("demo", c.id(), c.request(), c.scheduler(), 0, 32);
+    NoiseStream stream = c.stream();
+    Job job = new Job(tenant, spec, new StreamNoise(stream), Long.MAX_VALUE, listener, stream);
+    listener.job = job;
+    return job;
+  }
+
+  @Test
+  void run_greedyAndLightTenant_capsGreedyRowsAtTheLightTenantsDemand() throws Exception {
+    for (boolean fair : new boolean[] {true, false}) {
+      FifoJobSource source = new FifoJobSource();
+      List<Recorder> recorders = new ArrayList<>();
+      for (int i = 0; i < 6; i++) {
+        Recorder r = new Recorder();
+        recorders.add(r);
+        source.submit(tenantJob(new Tenant("greedy"), "greedy-" + i, r));
+      }
+      Recorder light = new Recorder();
+      source.submit(tenantJob(new Tenant("light"), "light-0", light));
+      StepBatcher batcher = new StepBatcher("fair-" + fair, pipeline, source, new BatchingPolicy(true, 32, 128, fair));
+      try (batcher) {
+        batcher.start();
+        for (Recorder r : recorders) {
+          assertNotNull(r.await());
+        }
+        assertNotNull(light.await());
+      }
+      long[] h = batcher.stats().rowsHistogram();
+      if (fair) {
+        // While the light tenant runs, the greedy tenant gets as many rows as it (2): 3 forwards of
+        // 4 rows; then the greedy tenant's 5 remaining jobs share 3 forwards of 10 rows.
+        assertEquals(3, h[4], batcher.stats().toString());
+        assertEquals(3, h[10], batcher.stats().toString());
+        assertEquals(6, batcher.stats().forwards());
+      } else {
+        assertEquals(3, h[14], "without fair rows every started job shares each forward: " + batcher.stats());
+        assertEquals(3, batcher.stats().forwards());
+      }
+    }
   }
 
   @Test
