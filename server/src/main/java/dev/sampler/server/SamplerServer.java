@@ -243,6 +243,14 @@ public final class SamplerServer implements AutoCloseable {
     }
   }
 
+  /**
+   * The engine the gRPC services call: for in-process callers (the gRPC overhead benchmark compares
+   * a call through it with the same call over loopback gRPC). Null before {@link #startAsync}.
+   */
+  public Engine engine() {
+    return engine;
+  }
+
   /** The gRPC socket's port (the bound one when configured as 0). */
   public int grpcPort() {
     return web.port();
