@@ -116,14 +116,26 @@ final class Generation {
     List<Path> paths = new ArrayList<>();
     for (int k = 0; k < out.pngs().size(); k++) {
       String label = labels[k] >= 0 && labels[k] < pipeline.classes().labels().size()
-          ? "-" + pipeline.classes().labels().get(labels[k]).toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9]+", "-")
-          : "";
-      Path p = dir.resolve(String.format("%s-%03d%s.png", prefix, k, label));
+          ? pipeline.classes().labels().get(labels[k]) : null;
+      Path p = dir.resolve(fileName(prefix, k, label));
       Files.write(p, out.pngs().get(k));
       paths.add(p);
       out.metadata().get(k).put("file", p.toString());
     }
     return paths;
+  }
+
+  /** Pixel scale of the images on a contact sheet (the demo model's 32x32 images become 128x128). */
+  static final int SHEET_SCALE = 4;
+
+  /**
+   * PREFIX-NNN-label.png, the label reduced to lower-case letters, digits and dashes (so a
+   * server-sent label cannot name a path); no label part when {@code label} is null.
+   */
+  static String fileName(String prefix, int index, String label) {
+    String l = label == null ? "" : "-" + label.toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9]+", "-");
+    l = l.substring(0, Math.min(l.length(), 41)); // a label from a server is not trusted to be short
+    return String.format(Locale.ROOT, "%s-%03d%s.png", prefix, index, l);
   }
 
   /** A contact sheet of all images with their labels and the checker's verdict. */
@@ -142,7 +154,7 @@ final class Generation {
       }
       tiles.add(new ContactSheet.Tile(img, caption, detail, flagged));
     }
-    return ContactSheet.render(title, tiles, columns, 4);
+    return ContactSheet.render(title, tiles, columns, SHEET_SCALE);
   }
 
   /** One line with where the time went. */

@@ -97,7 +97,7 @@ class GenerateCommandTest {
     String model = SamplerCliTest.DEMO.toString();
     record Case(List<String> args, int code, String message) {}
     List<Case> cases = List.of(
-        new Case(List.of("--class", "0"), 2, "give --local"),
+        new Case(List.of("--class", "0"), 2, "give exactly one of --target HOST:PORT (call a server) or --local"),
         new Case(List.of("--local", "--scheduler", "dpm"), 2, "unknown scheduler \"dpm\" (supported: ddpm, ddim,"),
         new Case(List.of("--local", "--class", "9"), 1, "class 9 is outside 0..8 (class 9 is the null class used for guidance)"),
         new Case(List.of("--local", "--class", "x"), 1, "--class: \"x\" is not a class number (or use 'all')"),
