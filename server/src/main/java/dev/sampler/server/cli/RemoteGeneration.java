@@ -29,6 +29,8 @@ import java.util.Locale;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import javax.imageio.ImageIO;
+import javax.imageio.stream.ImageInputStream;
+import javax.imageio.stream.MemoryCacheImageInputStream;
 
 /**
  * One Generate call to a sampler server, shared by {@code generate --target} and {@code demo}:
@@ -308,7 +310,7 @@ final class RemoteGeneration {
     for (Image img : out.images()) {
       BufferedImage decoded;
       try {
-        decoded = ImageIO.read(new ByteArrayInputStream(img.getPng().toByteArray()));
+        decoded = decodePng(img.getPng().toByteArray());
       } catch (IOException e) {
         decoded = null;
       }
@@ -326,6 +328,17 @@ final class RemoteGeneration {
       tiles.add(new ContactSheet.Tile(decoded, caption, detail, v.getResult() == CheckerVerdict.Result.MISMATCH));
     }
     return ContactSheet.render(title, tiles, columns, Generation.SHEET_SCALE);
+  }
+
+  /**
+   * Decodes PNG bytes in memory ({@code ImageIO.read(InputStream)} would buffer through a cache
+   * file in {@code java.io.tmpdir}, which a read-only root filesystem refuses). Null if the bytes
+   * are not an image.
+   */
+  static BufferedImage decodePng(byte[] png) throws IOException {
+    try (ImageInputStream in = new MemoryCacheImageInputStream(new ByteArrayInputStream(png))) {
+      return ImageIO.read(in);
+    }
   }
 
   /** One line with where the time went, from the server's timings and the client's wall clock. */
