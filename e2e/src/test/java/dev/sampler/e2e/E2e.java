@@ -1,0 +1,86 @@
+package dev.sampler.e2e;
+
+import dev.sampler.engine.quality.ColourShapeChecker;
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import javax.imageio.ImageIO;
+import javax.imageio.stream.ImageInputStream;
+import javax.imageio.stream.MemoryCacheImageInputStream;
+
+/** Shared pieces of the e2e tests: server configurations and image checks. */
+final class E2e {
+  /** A public test seed (32 hex digits); the tests also look for it in everything emitted. */
+  static final String SEED = "e2ee2ee2ee2ee2ee0123456789abcdef";
+
+  private E2e() {}
+
+  /**
+   * Writes a server configuration for tests: plaintext gRPC on a free loopback port, the
+   * observability port on a free loopback port, the checkout's demo model, no warm-up (these
+   * tests measure no latency), the runtime directory under {@code dir}, and {@code extra} YAML
+   * appended (top-level sections the caller adds).
+   */
+  static Path config(Path dir, Path modelDir, String extra) throws IOException {
+    Files.createDirectories(dir);
+    String yaml = """
+        grpc:
+          host: 127.0.0.1
+          port: 0
+          insecure-plaintext: true
+        observe:
+          host: 127.0.0.1
+          port: 0
+        models:
+          - name: demo
+            dir: %s
+            threads: 2
+        warmup:
+          enabled: false
+        runtime:
+          dir: %s
+        """.formatted(modelDir.toAbsolutePath(), dir.resolve("run").toAbsolutePath()) + extra;
+    Path file = dir.resolve("sampler.yaml");
+    Files.writeString(file, yaml, StandardCharsets.UTF_8);
+    return file;
+  }
+
+  /** The checkout's demo model. */
+  static Path demoModel() {
+    return Proc.home().resolve("models").resolve("demo");
+  }
+
+  /** Decodes a PNG in memory; fails the test when the bytes are not one. */
+  static BufferedImage decode(byte[] png) throws IOException {
+    try (ImageInputStream in = new MemoryCacheImageInputStream(new ByteArrayInputStream(png))) {
+      BufferedImage img = ImageIO.read(in);
+      if (img == null) {
+        throw new AssertionError("not a PNG (" + png.length + " bytes)");
+      }
+      return img;
+    }
+  }
+
+  /**
+   * The demo checker's verdict on a decoded 8-bit RGB image, mapped back to the model's range
+   * ({@code v / 255 * 2 - 1}, the inverse of the engine's quantisation up to rounding).
+   */
+  static int checkerClass(BufferedImage img) {
+    int h = img.getHeight();
+    int w = img.getWidth();
+    float[] planes = new float[3 * h * w];
+    for (int y = 0; y < h; y++) {
+      for (int x = 0; x < w; x++) {
+        int rgb = img.getRGB(x, y);
+        int p = y * w + x;
+        planes[p] = ((rgb >> 16) & 0xff) / 255f * 2f - 1f;
+        planes[h * w + p] = ((rgb >> 8) & 0xff) / 255f * 2f - 1f;
+        planes[2 * h * w + p] = (rgb & 0xff) / 255f * 2f - 1f;
+      }
+    }
+    return ColourShapeChecker.classify(planes, 0, h, w);
+  }
+}
