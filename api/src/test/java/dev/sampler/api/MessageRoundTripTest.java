@@ -42,6 +42,7 @@ class MessageRoundTripTest {
         .setSeed(ByteString.copyFrom(new byte[] {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, (byte) 0xff}))
         .setRequestId("r-1")
         .setPreview(PreviewOptions.newBuilder().setEveryNSteps(5).setMaxSide(16))
+        .setSampleSize(32)
         .build();
     byte[] wire = request.toByteArray();
     GenerateRequest back = GenerateRequest.parseFrom(wire);

@@ -27,6 +27,9 @@ public final class Job {
   private final AtomicBoolean ended = new AtomicBoolean();
   private final CopyOnWriteArrayList<Runnable> finishHooks = new CopyOnWriteArrayList<>();
   private volatile long startedNanos;
+  // written before the finish hooks run, so a hook can tell how the job ended
+  private volatile Code endCode;
+  private volatile String endMessage;
 
   /**
    * @param deadlineNanos {@link System#nanoTime()} after which the job must not start or continue;
@@ -99,6 +102,19 @@ public final class Job {
     return ended.get();
   }
 
+  /**
+   * How the job ended: the code it {@linkplain #fail failed} with, or null if it completed or has
+   * not ended. Set before the finish hooks run, so a hook sees the final value.
+   */
+  public Code endCode() {
+    return endCode;
+  }
+
+  /** The message the job {@linkplain #fail failed} with (safe for the client), or null. */
+  public String endMessage() {
+    return endMessage;
+  }
+
   /** Adds a hook run once when the job ends (immediately if it already ended). */
   public void onFinish(Runnable hook) {
     finishHooks.add(hook);
@@ -145,6 +161,8 @@ public final class Job {
     if (!ended.compareAndSet(false, true)) {
       return false;
     }
+    endCode = code;
+    endMessage = message;
     try {
       listener.onFailed(code, message);
     } finally {

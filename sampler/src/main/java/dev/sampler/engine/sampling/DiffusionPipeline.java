@@ -98,6 +98,15 @@ public final class DiffusionPipeline implements AutoCloseable {
     return dir;
   }
 
+  /**
+   * The sampler over this pipeline's UNet and null class: a step-level batcher starts one {@link
+   * SamplingSession} per request with {@link Sampler#start} and packs their rows into shared
+   * forwards.
+   */
+  public Sampler sampler() {
+    return sampler;
+  }
+
   /** The UNet. */
   public UNet2DModel model() {
     return model;

@@ -64,6 +64,8 @@ public final class UNet2DModel implements AutoCloseable {
   private final java.util.LinkedHashMap<List<Integer>, Workspace> workspaces =
       new java.util.LinkedHashMap<>(4, 0.75f, true);
   private boolean closed;
+  // written under the forward lock, read without it (a monitor must not wait for a forward)
+  private volatile long workspaceAllocations;
 
   /** Input shapes whose activations stay allocated (a batcher alternates a few batch sizes). */
   private static final int WORKSPACES = 3;
@@ -306,6 +308,7 @@ public final class UNet2DModel implements AutoCloseable {
       }
       ws = new Workspace(backend);
       workspaces.put(List.of(batch, height, width), ws);
+      workspaceAllocations++;
     }
     ws.rewind();
     TensorBackend b = backend;
@@ -378,6 +381,15 @@ public final class UNet2DModel implements AutoCloseable {
       b.download(h, result);
       return result;
     }
+  }
+
+  /**
+   * How many times a forward found no activations for its input shape and allocated a fresh set
+   * (the first forward of each shape, and every forward whose shape had been evicted from the
+   * cache of the most recent shapes). A batcher whose batch size keeps changing watches this.
+   */
+  public long workspaceAllocations() {
+    return workspaceAllocations;
   }
 
   /**

@@ -17,6 +17,7 @@ import picocli.CommandLine.Command;
     description = "Sandboxed diffusion sampler runtime: run, inspect and port diffusion models.",
     subcommands = {
       DemoCommand.class,
+      ServeCommand.class,
       GenerateCommand.class,
       ScheduleCommand.class,
       FidelityCommand.class,

@@ -1,0 +1,17 @@
+package dev.sampler.server;
+
+/**
+ * The server could not start: invalid configuration, unreadable TLS material, a port in use, a
+ * model that failed to load or to warm up. The message names the step and the cause.
+ */
+public final class SamplerServerException extends Exception {
+  /** A failure described by {@code message}. */
+  public SamplerServerException(String message) {
+    super(message);
+  }
+
+  /** A failure described by {@code message}, caused by {@code cause}. */
+  public SamplerServerException(String message, Throwable cause) {
+    super(message, cause);
+  }
+}
