@@ -8,7 +8,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import javax.imageio.ImageIO;
-import javax.imageio.stream.ImageInputStream;
 import javax.imageio.stream.MemoryCacheImageInputStream;
 
 /** Shared pieces of the e2e tests: server configurations and image checks. */
@@ -55,13 +54,11 @@ final class E2e {
 
   /** Decodes a PNG in memory; fails the test when the bytes are not one. */
   static BufferedImage decode(byte[] png) throws IOException {
-    try (ImageInputStream in = new MemoryCacheImageInputStream(new ByteArrayInputStream(png))) {
-      BufferedImage img = ImageIO.read(in);
-      if (img == null) {
-        throw new AssertionError("not a PNG (" + png.length + " bytes)");
-      }
-      return img;
+    BufferedImage img = ImageIO.read(new MemoryCacheImageInputStream(new ByteArrayInputStream(png))); // closes the stream
+    if (img == null) {
+      throw new AssertionError("not a PNG (" + png.length + " bytes)");
     }
+    return img;
   }
 
   /**

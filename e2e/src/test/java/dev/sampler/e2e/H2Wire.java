@@ -15,8 +15,8 @@ import java.util.Map;
  * A deliberately small HTTP/2 client for abuse tests: prior-knowledge h2c over a plaintext
  * loopback socket (RFC 9113 section 3.3), writing frames by hand so a test can do what no
  * well-behaved client library does (reset thousands of streams, stall the preface). Header blocks
- * use only HPACK's "literal header field without indexing, new name" form (RFC 7541 section
- * 6.2.2) with no Huffman coding, so no HPACK state is kept on either side. Received frames are
+ * use only HPACK's "literal header field without indexing" form (RFC 7541 section 6.2.2) with no
+ * Huffman coding, so no HPACK state is kept on either side. Received frames are
  * parsed as headers and payloads only; their header blocks are not decoded.
  */
 final class H2Wire implements AutoCloseable {
@@ -179,12 +179,24 @@ final class H2Wire implements AutoCloseable {
     return b.toByteArray();
   }
 
-  /** HPACK: each header as "literal without indexing, new name", no Huffman (RFC 7541 6.2.2, 5.2). */
+  /** HPACK static-table indices (RFC 7541 appendix A) of the pseudo-header names. */
+  private static final Map<String, Integer> PSEUDO = Map.of(":authority", 1, ":method", 2, ":path", 4, ":scheme", 6);
+
+  /**
+   * HPACK, "literal header field without indexing" only, no Huffman (RFC 7541 6.2.2, 5.2): a
+   * pseudo-header names its static-table entry (Helidon refuses pseudo-header names sent as
+   * literals, which RFC 7541 allows), every other header sends its name as a literal.
+   */
   static byte[] hpackLiterals(Map<String, String> headers) {
     ByteArrayOutputStream b = new ByteArrayOutputStream();
     for (Map.Entry<String, String> e : headers.entrySet()) {
-      b.write(0x00);
-      string(b, e.getKey());
+      Integer index = PSEUDO.get(e.getKey());
+      if (index != null) {
+        integer(b, index, 4, 0x00);
+      } else {
+        b.write(0x00);
+        string(b, e.getKey());
+      }
       string(b, e.getValue());
     }
     return b.toByteArray();

@@ -29,7 +29,6 @@ import java.util.Locale;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import javax.imageio.ImageIO;
-import javax.imageio.stream.ImageInputStream;
 import javax.imageio.stream.MemoryCacheImageInputStream;
 
 /**
@@ -336,9 +335,8 @@ final class RemoteGeneration {
    * are not an image.
    */
   static BufferedImage decodePng(byte[] png) throws IOException {
-    try (ImageInputStream in = new MemoryCacheImageInputStream(new ByteArrayInputStream(png))) {
-      return ImageIO.read(in);
-    }
+    // ImageIO.read(ImageInputStream) closes the stream itself
+    return ImageIO.read(new MemoryCacheImageInputStream(new ByteArrayInputStream(png)));
   }
 
   /** One line with where the time went, from the server's timings and the client's wall clock. */

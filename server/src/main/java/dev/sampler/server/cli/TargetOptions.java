@@ -37,6 +37,13 @@ final class TargetOptions {
 
   static final Metadata.Key<String> AUTHORIZATION = Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER);
 
+  static {
+    // The shaded Netty logs through SLF4J when it finds it on the class path (ND4J brings
+    // slf4j-api without a binding, which prints three warning lines on every run): use JUL instead.
+    io.grpc.netty.shaded.io.netty.util.internal.logging.InternalLoggerFactory.setDefaultFactory(
+        io.grpc.netty.shaded.io.netty.util.internal.logging.JdkLoggerFactory.INSTANCE);
+  }
+
   @Option(names = "--target", paramLabel = "HOST:PORT",
       description = "the server to call (IPv6 as [ADDR]:PORT); TLS unless --plaintext")
   String target;
