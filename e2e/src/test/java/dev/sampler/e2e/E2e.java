@@ -17,19 +17,25 @@ final class E2e {
 
   private E2e() {}
 
+  /** {@link #config(Path, Path, String, String)} without extra gRPC keys. */
+  static Path config(Path dir, Path modelDir, String extra) throws IOException {
+    return config(dir, modelDir, "", extra);
+  }
+
   /**
    * Writes a server configuration for tests: plaintext gRPC on a free loopback port, the
    * observability port on a free loopback port, the checkout's demo model, no warm-up (these
-   * tests measure no latency), the runtime directory under {@code dir}, and {@code extra} YAML
-   * appended (top-level sections the caller adds).
+   * tests measure no latency), the runtime directory under {@code dir}; {@code grpcExtra} adds
+   * keys to the grpc section (indented lines), {@code extra} appends top-level sections.
    */
-  static Path config(Path dir, Path modelDir, String extra) throws IOException {
+  static Path config(Path dir, Path modelDir, String grpcExtra, String extra) throws IOException {
     Files.createDirectories(dir);
     String yaml = """
         grpc:
           host: 127.0.0.1
           port: 0
           insecure-plaintext: true
+        """ + grpcExtra + """
         observe:
           host: 127.0.0.1
           port: 0
