@@ -320,6 +320,37 @@ class AbuseE2eTest {
     }
   }
 
+  /**
+   * Ctrl-C on the real CLI ({@code bin/sampler generate --target}, a separate process, SIGINT)
+   * cancels its call: the CLI exits 130 and the server's running and queued counts return to 0.
+   */
+  @Test
+  void ctrlC_cliGenerateInterrupted_exits130AndServerFreesTheSlot() throws Exception {
+    Path out = Files.createDirectories(dir.resolve("ctrl-c"));
+    try (Proc.Running cli = Proc.start(Proc.sampler("generate", "--target", authority(), "--plaintext", "--class", "all",
+        "--count", "4", "--steps", "200", "--out", out.toString()), Map.of(), dir, "ctrl-c")) {
+      long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+      while (!cli.err().contains("step ") && cli.process.isAlive() && System.nanoTime() < until) {
+        Thread.sleep(100);
+      }
+      assertTrue(cli.err().contains("step "), "the call never started running:\n" + cli.err());
+      Process kill = new ProcessBuilder("kill", "-INT", String.valueOf(cli.process.pid())).start();
+      assertTrue(kill.waitFor(10, TimeUnit.SECONDS) && kill.exitValue() == 0, "kill -INT failed");
+      Proc.Result r = cli.await(Duration.ofSeconds(30));
+      assertEquals(130, r.code(), r.toString());
+    }
+    Map<String, Double> gauges = Map.of();
+    long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    while (System.nanoTime() < until) {
+      gauges = gauges("sampler_running_jobs", "sampler_queue_depth");
+      if (gauges.size() == 2 && gauges.values().stream().allMatch(v -> v == 0.0)) {
+        break;
+      }
+      Thread.sleep(200);
+    }
+    assertEquals(Map.of("sampler_running_jobs", 0.0, "sampler_queue_depth", 0.0), gauges, "counts after Ctrl-C");
+  }
+
   /** Reads gauges (unlabelled samples) from the observability port's /metrics. */
   private static Map<String, Double> gauges(String... names) throws Exception {
     HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();

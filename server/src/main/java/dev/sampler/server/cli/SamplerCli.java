@@ -14,7 +14,10 @@ import picocli.CommandLine.Command;
     name = "sampler",
     mixinStandardHelpOptions = true,
     versionProvider = SamplerCli.Version.class,
-    description = "Sandboxed diffusion sampler runtime: run, inspect and port diffusion models.",
+    description = "Sandboxed diffusion sampler runtime: serve diffusion models over gRPC, call them, run, inspect and"
+        + " port them.",
+    footer = {"", "Exit codes: 0 success, 1 the command failed, 2 bad command line; a failed call to a server"
+        + " exits 3 to 8 or 130 by its gRPC status (see 'sampler generate --help')."},
     subcommands = {
       DemoCommand.class,
       ServeCommand.class,
