@@ -55,13 +55,12 @@ class AbuseE2eTest {
 
   private static Path dir;
   private static ServerProcess server;
-  private static ManagedChannel good;
 
   @BeforeAll
   static void start() throws Exception {
     dir = Files.createTempDirectory("sampler-abuse-");
     Path config = E2e.config(dir.resolve("server"), E2e.demoModel(),
-        "  idle-timeout: PT2S\n  max-rapid-resets: 50\n  rapid-reset-period: PT10S\n",
+        "  idle-timeout: PT2S\n", // rapid-reset limits: the defaults (200 per 10 s)
         """
         admission:
           defaults:
@@ -71,14 +70,10 @@ class AbuseE2eTest {
             max-queued: 64
         """);
     server = ServerProcess.serve(config, dir, "server");
-    good = server.channel();
   }
 
   @AfterAll
   static void stop() throws IOException {
-    if (good != null) {
-      ServerProcess.shutdown(good);
-    }
     if (server != null) {
       server.close();
     }
@@ -91,26 +86,45 @@ class AbuseE2eTest {
     }
   }
 
+  /**
+   * A well-behaved client's channel. Each use opens its own: with the 2 s idle timeout here, a
+   * connection that sat idle between tests may be closed by the server just as it is reused (a
+   * race every idle timeout has; such a call fails UNAVAILABLE and a client retries it).
+   */
+  private static ManagedChannel good() {
+    return server.channel();
+  }
+
   /** A well-behaved client: health SERVING and a ListModels answer, within bounded deadlines. */
   private static void assertServesOthers() {
-    HealthCheckResponse h = HealthGrpc.newBlockingStub(good).withDeadlineAfter(10, TimeUnit.SECONDS)
-        .check(HealthCheckRequest.getDefaultInstance());
-    assertEquals(HealthCheckResponse.ServingStatus.SERVING, h.getStatus());
-    assertEquals("demo", SamplerServiceGrpc.newBlockingStub(good).withDeadlineAfter(10, TimeUnit.SECONDS)
-        .listModels(ListModelsRequest.getDefaultInstance()).getModels(0).getName());
+    ManagedChannel good = good();
+    try {
+      HealthCheckResponse h = HealthGrpc.newBlockingStub(good).withDeadlineAfter(10, TimeUnit.SECONDS)
+          .check(HealthCheckRequest.getDefaultInstance());
+      assertEquals(HealthCheckResponse.ServingStatus.SERVING, h.getStatus());
+      assertEquals("demo", SamplerServiceGrpc.newBlockingStub(good).withDeadlineAfter(10, TimeUnit.SECONDS)
+          .listModels(ListModelsRequest.getDefaultInstance()).getModels(0).getName());
+    } finally {
+      ServerProcess.shutdown(good);
+    }
   }
 
   /** A small generation that must complete. */
   private static GenerateEvent generateSmall(String id) {
-    Iterator<GenerateEvent> it = SamplerServiceGrpc.newBlockingStub(good).withDeadlineAfter(2, TimeUnit.MINUTES)
-        .generate(GenerateRequest.newBuilder().setModel("demo").setScheduler("euler").setSteps(3)
-            .setClassLabels(ClassLabels.newBuilder().addLabels(4)).setRequestId(id).build());
-    GenerateEvent last = null;
-    for (int i = 0; i < 1000 && it.hasNext(); i++) {
-      last = it.next();
+    ManagedChannel good = good();
+    try {
+      Iterator<GenerateEvent> it = SamplerServiceGrpc.newBlockingStub(good).withDeadlineAfter(2, TimeUnit.MINUTES)
+          .generate(GenerateRequest.newBuilder().setModel("demo").setScheduler("euler").setSteps(3)
+              .setClassLabels(ClassLabels.newBuilder().addLabels(4)).setRequestId(id).build());
+      GenerateEvent last = null;
+      for (int i = 0; i < 1000 && it.hasNext(); i++) {
+        last = it.next();
+      }
+      assertTrue(last != null && last.hasCompleted(), "the well-behaved request did not complete: " + last);
+      return last;
+    } finally {
+      ServerProcess.shutdown(good);
     }
-    assertTrue(last != null && last.hasCompleted(), "the well-behaved request did not complete: " + last);
-    return last;
   }
 
   private String authority() {
@@ -249,16 +263,20 @@ class AbuseE2eTest {
   }
 
   /**
-   * A cancel storm: 48 Generate calls, each cancelled by the client as soon as its Accepted event
-   * arrives. Afterwards the server's running and queued counts return to 0 (nothing leaked), and
-   * requests up to the tenant's concurrency are served again.
+   * A cancel storm: 48 Generate calls on one connection, each cancelled by the client as soon as
+   * its Accepted event arrives. Every call ends CANCELLED: the connection survives (Helidon counts
+   * each client reset of a gRPC stream towards the rapid-reset limit, so the server must stop
+   * writing to cancelled streams and the limit must leave room for cancellations; see
+   * GrpcSettings.DEFAULT_MAX_RAPID_RESETS). Afterwards the server's running and queued counts
+   * return to 0 (nothing leaked), and new requests are served.
    */
   @Test
   void cancelStorm_cancelledRightAfterAccepted_countsReturnToZeroAndSlotsFree() throws Exception {
     int calls = 48;
     Map<Integer, Status.Code> outcomes = new ConcurrentHashMap<>();
     List<CompletableFuture<Void>> ends = new ArrayList<>();
-    SamplerServiceGrpc.SamplerServiceStub stub = SamplerServiceGrpc.newStub(good);
+    ManagedChannel storm = good(); // all 48 calls on one connection, as a gateway multiplexes them
+    SamplerServiceGrpc.SamplerServiceStub stub = SamplerServiceGrpc.newStub(storm);
     for (int i = 0; i < calls; i++) {
       int n = i;
       CompletableFuture<Void> end = new CompletableFuture<>();
@@ -294,7 +312,11 @@ class AbuseE2eTest {
         }
       });
     }
-    CompletableFuture.allOf(ends.toArray(CompletableFuture[]::new)).get(2, TimeUnit.MINUTES);
+    try {
+      CompletableFuture.allOf(ends.toArray(CompletableFuture[]::new)).get(2, TimeUnit.MINUTES);
+    } finally {
+      ServerProcess.shutdown(storm);
+    }
     assertEquals(calls, outcomes.size());
     assertTrue(outcomes.values().stream().allMatch(c -> c == Status.Code.CANCELLED), "outcomes: " + outcomes);
 
@@ -381,6 +403,7 @@ class AbuseE2eTest {
     GenerateRequest huge = GenerateRequest.newBuilder().setModel("demo").setScheduler("euler").setSteps(2)
         .setClassLabels(labels).build();
     StatusRuntimeException e = null;
+    ManagedChannel good = good();
     try {
       Iterator<GenerateEvent> it = SamplerServiceGrpc.newBlockingStub(good).withDeadlineAfter(60, TimeUnit.SECONDS)
           .generate(huge);
@@ -389,6 +412,8 @@ class AbuseE2eTest {
       }
     } catch (StatusRuntimeException ex) {
       e = ex;
+    } finally {
+      ServerProcess.shutdown(good);
     }
     assertTrue(e != null, "a 5 MiB request was accepted");
     assertEquals(Status.Code.RESOURCE_EXHAUSTED, e.getStatus().getCode(), e.getStatus().toString());

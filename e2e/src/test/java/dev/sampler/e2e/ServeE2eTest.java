@@ -116,7 +116,7 @@ class ServeE2eTest {
         // Long enough to still be running when SIGTERM arrives (several seconds on 2 cores), short
         // enough to finish well inside the drain timeout.
         GenerateRequest slow = GenerateRequest.newBuilder().setModel("demo").setScheduler("euler")
-            .setClassCount(ClassCount.newBuilder().setLabel(3).setCount(1)).setSteps(50).setGuidanceScale(3)
+            .setClassCount(ClassCount.newBuilder().setLabel(3).setCount(1)).setSteps(30).setGuidanceScale(3)
             .setRequestId("drain-me").build();
         CountDownLatch running = new CountDownLatch(1);
         CompletableFuture<List<GenerateEvent>> inFlight = new CompletableFuture<>();

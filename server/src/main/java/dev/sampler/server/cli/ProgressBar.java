@@ -32,7 +32,7 @@ final class ProgressBar {
     return c != null && c.isTerminal();
   }
 
-  /** An Accepted event: the request is queued at {@code position} (0: running). */
+  /** An Accepted event: the request is queued at {@code position} (1: next to run; 0: running). */
   void accepted(String requestId, long position, int images) {
     if (position == lastPosition) {
       return;
@@ -40,7 +40,7 @@ final class ProgressBar {
     lastPosition = position;
     String what = position == 0
         ? String.format(Locale.ROOT, "request %s running (%d image%s)", requestId, images, images == 1 ? "" : "s")
-        : String.format(Locale.ROOT, "request %s queued: %d ahead", requestId, position);
+        : String.format(Locale.ROOT, "request %s queued at position %d", requestId, position);
     if (terminal) {
       err.print("\r\033[K" + what);
       open = true;

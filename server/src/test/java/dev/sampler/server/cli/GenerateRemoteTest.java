@@ -176,7 +176,7 @@ class GenerateRemoteTest {
     BufferedImage sheet = ImageIO.read(tmp.resolve("sheet.png").toFile());
     assertTrue(sheet.getWidth() > 2 * 32 * Generation.SHEET_SCALE, "sheet width " + sheet.getWidth());
     assertTrue(Files.exists(tmp.resolve("previews").resolve("img-000-step-001.png")));
-    assertTrue(r.err().contains("request t-1 queued: 1 ahead") && r.err().contains("request t-1 running (2 images)"), r.err());
+    assertTrue(r.err().contains("request t-1 queued at position 1") && r.err().contains("request t-1 running (2 images)"), r.err());
     assertTrue(r.err().contains("step 4/4"), r.err());
   }
 
