@@ -60,7 +60,7 @@ class AbuseE2eTest {
   static void start() throws Exception {
     dir = Files.createTempDirectory("sampler-abuse-");
     Path config = E2e.config(dir.resolve("server"), E2e.demoModel(),
-        "  idle-timeout: PT2S\n", // rapid-reset limits: the defaults (200 per 10 s)
+        "  idle-timeout: PT2S\n", "", // rapid-reset limits: the defaults (200 per 10 s)
         """
         admission:
           defaults:

@@ -17,37 +17,26 @@ final class E2e {
 
   private E2e() {}
 
-  /** {@link #config(Path, Path, String, String)} without extra gRPC keys. */
+  /** {@link #config(Path, Path, String, String, String)} without extra gRPC or model keys. */
   static Path config(Path dir, Path modelDir, String extra) throws IOException {
-    return config(dir, modelDir, "", extra);
+    return config(dir, modelDir, "", "", extra);
   }
 
   /**
-   * Writes a server configuration for tests: plaintext gRPC on a free loopback port, the
-   * observability port on a free loopback port, the checkout's demo model, no warm-up (these
-   * tests measure no latency), the runtime directory under {@code dir}; {@code grpcExtra} adds
-   * keys to the grpc section (indented lines), {@code extra} appends top-level sections.
+   * Writes DIR/sampler.yaml, a server configuration for tests: plaintext gRPC on a free loopback
+   * port, the observability port on a free loopback port, the demo model from {@code modelDir}
+   * with 2 threads, no warm-up (these tests measure no latency), the runtime directory DIR/run;
+   * {@code grpcExtra} adds keys to the grpc section and {@code modelExtra} to the model's entry
+   * (indented lines), {@code extra} appends top-level sections.
    */
-  static Path config(Path dir, Path modelDir, String grpcExtra, String extra) throws IOException {
+  static Path config(Path dir, Path modelDir, String grpcExtra, String modelExtra, String extra) throws IOException {
     Files.createDirectories(dir);
-    String yaml = """
-        grpc:
-          host: 127.0.0.1
-          port: 0
-          insecure-plaintext: true
-        """ + grpcExtra + """
-        observe:
-          host: 127.0.0.1
-          port: 0
-        models:
-          - name: demo
-            dir: %s
-            threads: 2
-        warmup:
-          enabled: false
-        runtime:
-          dir: %s
-        """.formatted(modelDir.toAbsolutePath(), dir.resolve("run").toAbsolutePath()) + extra;
+    String yaml = "grpc:\n  host: 127.0.0.1\n  port: 0\n  insecure-plaintext: true\n" + grpcExtra
+        + "observe:\n  host: 127.0.0.1\n  port: 0\n"
+        + "models:\n  - name: demo\n    dir: " + modelDir.toAbsolutePath() + "\n    threads: 2\n" + modelExtra
+        + "warmup:\n  enabled: false\n"
+        + "runtime:\n  dir: " + dir.resolve("run").toAbsolutePath() + "\n"
+        + extra;
     Path file = dir.resolve("sampler.yaml");
     Files.writeString(file, yaml, StandardCharsets.UTF_8);
     return file;

@@ -74,26 +74,8 @@ class SandboxE2eTest {
       copyTree(E2e.demoModel(), runtime.resolve("models/demo"));
       Path run = Files.createDirectory(runtime.resolve("run")); // the tmpfs mount point
       Files.setPosixFilePermissions(run, PosixFilePermissions.fromString("rwxr-xr-x"));
-      Path config = runtime.resolve("sampler.yaml");
-      Files.writeString(config, """
-          grpc:
-            host: 127.0.0.1
-            port: 0
-            insecure-plaintext: true
-          observe:
-            host: 127.0.0.1
-            port: 0
-          models:
-            - name: demo
-              dir: %s
-              threads: 2
-              properties:
-                conv: onednn
-          warmup:
-            enabled: false
-          runtime:
-            dir: %s
-          """.formatted(runtime.resolve("models/demo"), run), StandardCharsets.UTF_8);
+      // The model's convolutions run on oneDNN through ND4J, so JavaCPP must unpack native libraries.
+      Path config = E2e.config(runtime, runtime.resolve("models/demo"), "", "    properties:\n      conv: onednn\n", "");
       Files.setPosixFilePermissions(config, PosixFilePermissions.fromString("rw-r--r--"));
 
       List<String> cmd = new ArrayList<>();

@@ -1,6 +1,5 @@
 package dev.sampler.server.cli;
 
-import com.google.protobuf.ByteString;
 import dev.sampler.api.v1.ClassLabels;
 import dev.sampler.api.v1.GenerateRequest;
 import dev.sampler.api.v1.GetModelRequest;
@@ -11,7 +10,6 @@ import dev.sampler.engine.sampling.DiffusionPipeline;
 import dev.sampler.engine.sampling.Images;
 import dev.sampler.engine.unet.UNet2DModel;
 import dev.sampler.integrity.safetensors.SafetensorsFile;
-import dev.sampler.rng.InsecureSeedAccess;
 import dev.sampler.rng.SecretSeed;
 import dev.sampler.server.SamplerServer;
 import dev.sampler.server.config.ConfigLoader;
@@ -25,7 +23,6 @@ import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -131,18 +128,11 @@ final class DemoCommand implements Callable<Integer> {
       try (TargetOptions.Connection c = TargetOptions.loopback(server.grpcPort(), DEADLINE)) {
         ModelInfo info = SamplerServiceGrpc.newBlockingStub(c.channel()).withDeadlineAfter(30, TimeUnit.SECONDS)
             .getModel(GetModelRequest.newBuilder().setName("demo").build());
-        for (int k = 0; k < info.getClassLabelsCount(); k++) {
-          labels.addLabels(k);
+        for (int label : Generation.repeat(Generation.baseClasses("all", info.getClassLabelsCount()), 1)) {
+          labels.addLabels(label);
         }
         request.setClassLabels(labels);
-        if (seed != null) {
-          byte[] raw = seed.toByteArray(InsecureSeedAccess.get());
-          try {
-            request.setSeed(ByteString.copyFrom(raw));
-          } finally {
-            Arrays.fill(raw, (byte) 0);
-          }
-        }
+        RemoteGeneration.setSeed(request, seed);
         RemoteGeneration.Output result = RemoteGeneration.call(c, request.build(),
             new ProgressBar(err, ProgressBar.stderrIsTerminal()), null, true);
         List<Path> files = RemoteGeneration.writeImages(result, out, "img");

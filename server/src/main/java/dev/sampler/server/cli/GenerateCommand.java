@@ -1,7 +1,6 @@
 package dev.sampler.server.cli;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import com.google.protobuf.ByteString;
 import dev.sampler.api.v1.ClassCount;
 import dev.sampler.api.v1.ClassLabels;
 import dev.sampler.api.v1.GenerateRequest;
@@ -14,14 +13,11 @@ import dev.sampler.engine.sampling.DiffusionPipeline;
 import dev.sampler.engine.sampling.Images;
 import dev.sampler.engine.sampling.SamplingRequest;
 import dev.sampler.engine.schedule.Schedulers;
-import dev.sampler.rng.InsecureSeedAccess;
 import dev.sampler.rng.SecretSeed;
 import io.grpc.StatusRuntimeException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -197,14 +193,7 @@ final class GenerateCommand implements Callable<Integer> {
       if (previewEvery > 0) {
         b.setPreview(PreviewOptions.newBuilder().setEveryNSteps(previewEvery));
       }
-      if (seed != null) {
-        byte[] raw = seed.toByteArray(InsecureSeedAccess.get());
-        try {
-          b.setSeed(ByteString.copyFrom(raw));
-        } finally {
-          Arrays.fill(raw, (byte) 0);
-        }
-      }
+      RemoteGeneration.setSeed(b, seed);
       RemoteGeneration.PreviewSink previews = previewEvery > 0 ? RemoteGeneration.previewWriter(out.resolve("previews")) : null;
       RemoteGeneration.Output result = RemoteGeneration.call(c, b.build(),
           new ProgressBar(err, ProgressBar.stderrIsTerminal()), previews, true);
@@ -228,33 +217,15 @@ final class GenerateCommand implements Callable<Integer> {
    * 'all' asks the server for the model's classes first.
    */
   private void setImages(GenerateRequest.Builder b, TargetOptions.Connection c, String modelName) throws RemoteCallException {
-    List<Integer> base = new ArrayList<>();
-    if (classes.equals("all")) {
-      ModelInfo info = getModel(c, modelName);
-      if (info.getClassLabelsCount() == 0) {
-        base.add(-1);
-      }
-      for (int i = 0; i < info.getClassLabelsCount(); i++) {
-        base.add(i);
-      }
-    } else {
-      for (String part : classes.split(",")) {
-        try {
-          base.add(Integer.parseInt(part.strip()));
-        } catch (NumberFormatException e) {
-          throw new ParameterException(spec.commandLine(), "--class: \"" + part.strip() + "\" is not a class number (or use 'all')");
-        }
-      }
-    }
+    int classLabels = classes.equals("all") ? getModel(c, modelName).getClassLabelsCount() : 0;
+    List<Integer> base = Generation.baseClasses(classes, classLabels);
     if (base.size() == 1) {
       b.setClassCount(ClassCount.newBuilder().setLabel(base.get(0)).setCount(count));
       return;
     }
     ClassLabels.Builder labels = ClassLabels.newBuilder();
-    for (int cls : base) {
-      for (int j = 0; j < count; j++) {
-        labels.addLabels(cls);
-      }
+    for (int label : Generation.repeat(base, count)) {
+      labels.addLabels(label);
     }
     b.setClassLabels(labels);
   }

@@ -190,25 +190,7 @@ final class Generation {
 
   /** Parses "--class": a label, a comma list, or "all" (every label of the model). */
   static int[] parseClasses(String spec, DiffusionPipeline pipeline, int countPerClass) {
-    List<Integer> base = new ArrayList<>();
-    int n = pipeline.classes().labels().size();
-    if (spec == null || spec.equals("all")) {
-      if (n == 0) {
-        base.add(-1);
-      } else {
-        for (int i = 0; i < n; i++) {
-          base.add(i);
-        }
-      }
-    } else {
-      for (String part : spec.split(",")) {
-        try {
-          base.add(Integer.parseInt(part.strip()));
-        } catch (NumberFormatException e) {
-          throw new IllegalArgumentException("--class: \"" + part.strip() + "\" is not a class number (or use 'all')");
-        }
-      }
-    }
+    List<Integer> base = baseClasses(spec, pipeline.classes().labels().size());
     if (countPerClass < 1) {
       throw new IllegalArgumentException("--count must be at least 1, got " + countPerClass);
     }
@@ -216,14 +198,45 @@ final class Generation {
     if (total > SamplingRequest.MAX_IMAGES) {
       throw new IllegalArgumentException("at most " + SamplingRequest.MAX_IMAGES + " images per request, asked for " + total);
     }
-    int[] labels = new int[(int) total];
+    return repeat(base, countPerClass);
+  }
+
+  /**
+   * The classes "--class" names, each once: "all" is every label of a model with {@code
+   * classLabels} labels (-1 for an unconditional model), else a comma list of class numbers.
+   *
+   * @throws IllegalArgumentException naming the part that is not a number
+   */
+  static List<Integer> baseClasses(String spec, int classLabels) {
+    List<Integer> base = new ArrayList<>();
+    if (spec == null || spec.equals("all")) {
+      if (classLabels == 0) {
+        base.add(-1);
+      }
+      for (int i = 0; i < classLabels; i++) {
+        base.add(i);
+      }
+      return base;
+    }
+    for (String part : spec.split(",")) {
+      try {
+        base.add(Integer.parseInt(part.strip()));
+      } catch (NumberFormatException e) {
+        throw new IllegalArgumentException("--class: \"" + part.strip() + "\" is not a class number (or use 'all')");
+      }
+    }
+    return base;
+  }
+
+  /** Each class {@code count} times, in order (the order images come back in). */
+  static int[] repeat(List<Integer> base, int count) {
+    int[] labels = new int[base.size() * count];
     int i = 0;
     for (int c : base) {
-      for (int j = 0; j < countPerClass; j++) {
+      for (int j = 0; j < count; j++) {
         labels[i++] = c;
       }
     }
     return labels;
   }
-
 }

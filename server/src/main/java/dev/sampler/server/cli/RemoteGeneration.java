@@ -2,6 +2,7 @@ package dev.sampler.server.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.google.protobuf.ByteString;
 import com.google.protobuf.Duration;
 import dev.sampler.api.v1.CheckerVerdict;
 import dev.sampler.api.v1.Completed;
@@ -13,6 +14,8 @@ import dev.sampler.api.v1.Image;
 import dev.sampler.api.v1.NoiseSource;
 import dev.sampler.api.v1.Preview;
 import dev.sampler.api.v1.SamplerServiceGrpc;
+import dev.sampler.rng.InsecureSeedAccess;
+import dev.sampler.rng.SecretSeed;
 import io.grpc.Status;
 import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientResponseObserver;
@@ -23,6 +26,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
@@ -69,6 +73,22 @@ final class RemoteGeneration {
   }
 
   private RemoteGeneration() {}
+
+  /**
+   * Puts the replay seed (if any) into the request. The plain copy this needs is zeroed at once;
+   * the request's own immutable copy lives until the request is sent and collected.
+   */
+  static void setSeed(GenerateRequest.Builder request, SecretSeed seed) {
+    if (seed == null) {
+      return;
+    }
+    byte[] raw = seed.toByteArray(InsecureSeedAccess.get());
+    try {
+      request.setSeed(ByteString.copyFrom(raw));
+    } finally {
+      Arrays.fill(raw, (byte) 0);
+    }
+  }
 
   /**
    * Runs one Generate call and waits (bounded by the connection's deadline plus a grace period)
