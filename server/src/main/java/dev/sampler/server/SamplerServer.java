@@ -116,9 +116,12 @@ public final class SamplerServer implements AutoCloseable {
   private boolean started;
   private boolean closed;
 
+  private final CompletableFuture<?> readinessGate;
+
   private SamplerServer(Builder b) {
     this.config = b.config;
     this.nanoClock = b.nanoClock;
+    this.readinessGate = b.readinessGate;
   }
 
   /** A builder; {@link Builder#config} is required. */
@@ -130,8 +133,19 @@ public final class SamplerServer implements AutoCloseable {
   public static final class Builder {
     private ServerConfig config;
     private LongSupplier nanoClock = System::nanoTime;
+    private CompletableFuture<?> readinessGate = CompletableFuture.completedFuture(null);
 
     private Builder() {}
+
+    /**
+     * Readiness also waits for {@code gate} (after loading and warm-up): an external start-up
+     * check, or a test holding the server in its not-ready state. A gate that completes
+     * exceptionally fails the start-up.
+     */
+    public Builder readinessGate(CompletableFuture<?> gate) {
+      this.readinessGate = Objects.requireNonNull(gate, "gate");
+      return this;
+    }
 
     /** The configuration to run. */
     public Builder config(ServerConfig config) {
@@ -183,7 +197,7 @@ public final class SamplerServer implements AutoCloseable {
       Optional<Tls> tls = tls();
       TenantResolver resolver = tenantResolver();
       admission = new AdmissionController(config.admission(), metrics, nanoClock);
-      engine = new Engine(admission, commitmentKey, state::get);
+      engine = new Engine(admission, commitmentKey, state::get, nanoClock);
       registerGauges();
       for (String service : List.of("", SamplerServiceGrpc.SERVICE_NAME, GRPCInferenceServiceGrpc.SERVICE_NAME)) {
         health.setStatus(service, ServingStatus.NOT_SERVING);
@@ -436,6 +450,11 @@ public final class SamplerServer implements AutoCloseable {
       }
       if (config.warmup().enabled()) {
         warmUp();
+      }
+      try {
+        readinessGate.get();
+      } catch (ExecutionException e) {
+        throw new SamplerServerException("the readiness gate failed: " + e.getCause().getMessage(), e.getCause());
       }
       if (!state.compareAndSet(Engine.State.STARTING, Engine.State.READY)) {
         throw new SamplerServerException("shut down during start-up");

@@ -17,6 +17,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 
 /**
@@ -42,16 +43,23 @@ public final class Engine {
   /** A submitted job and what its metadata reports about its noise. */
   public record Submission(Job job, boolean replay, String seedCommitment, String commitmentKeyId) {}
 
+  /** How close to its deadline a client's reset counts as the deadline passing: 100 ms. */
+  public static final long DEADLINE_SLACK_NANOS = 100_000_000L;
+
   private final Map<String, ModelHost> models = new ConcurrentHashMap<>();
   private final AdmissionController admission;
   private final CommitmentKey commitmentKey;
   private final Supplier<State> state;
+  private final LongSupplier nanoClock;
 
   /**
    * @param state the server's current state (requests are refused unless it is READY, except
    *     warm-up requests submitted through {@link #submit} directly)
+   * @param nanoClock the clock of job deadlines ({@link System#nanoTime()} scale)
    */
-  public Engine(AdmissionController admission, CommitmentKey commitmentKey, Supplier<State> state) {
+  public Engine(AdmissionController admission, CommitmentKey commitmentKey, Supplier<State> state,
+      LongSupplier nanoClock) {
+    this.nanoClock = Objects.requireNonNull(nanoClock, "nanoClock");
     this.admission = Objects.requireNonNull(admission, "admission");
     this.commitmentKey = Objects.requireNonNull(commitmentKey, "commitmentKey");
     this.state = Objects.requireNonNull(state, "state");
@@ -66,11 +74,21 @@ public final class Engine {
   }
 
   /**
-   * The client went away: a queued job is removed and failed with CANCELLED at once (its queue
-   * place and the tenant's slot free immediately); a running one stops before its next step.
+   * The client went away (it cancelled, or its deadline passed and it reset the stream). A queued
+   * job ends at once, freeing its queue place and the tenant's slot; a running one stops before its
+   * next step. The outcome is DEADLINE_EXCEEDED when the job's deadline has passed or is less than
+   * {@link #DEADLINE_SLACK_NANOS} away (a client resets the stream at its own deadline, which is
+   * the server's minus the request's one-way latency), else CANCELLED.
    */
-  public void cancel(Job job) {
-    admission.cancel(job);
+  public void clientGone(Job job) {
+    if (job.expired(nanoClock.getAsLong() + DEADLINE_SLACK_NANOS)) {
+      if (job.startedNanos() == 0) {
+        job.fail(Code.DEADLINE_EXCEEDED, "deadline passed while queued");
+      }
+      // running: the batcher ends it with DEADLINE_EXCEEDED before its next step
+    } else {
+      admission.cancel(job);
+    }
   }
 
   /** The served models, by name. */

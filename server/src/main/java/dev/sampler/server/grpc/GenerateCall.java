@@ -85,7 +85,7 @@ final class GenerateCall implements JobListener {
   void submitted(Engine.Submission s) {
     this.submission = s;
     if (cancelRequested) {
-      engine.cancel(s.job());
+      engine.clientGone(s.job());
     }
     submitted.countDown();
   }
@@ -106,7 +106,7 @@ final class GenerateCall implements JobListener {
     cancelRequested = true;
     Engine.Submission s = submission;
     if (s != null) {
-      engine.cancel(s.job());
+      engine.clientGone(s.job());
     }
     queue.add(new Stop());
     submitted.countDown();
@@ -217,7 +217,7 @@ final class GenerateCall implements JobListener {
       // Writing failed (the transport gave up on a client that stopped reading): stop the job.
       Engine.Submission s = submission;
       if (s != null) {
-        engine.cancel(s.job());
+        engine.clientGone(s.job());
       }
       try {
         call.onError(Statuses.internal(e, "sending Generate events", spec.requestId()));

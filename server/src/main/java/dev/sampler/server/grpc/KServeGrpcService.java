@@ -405,7 +405,7 @@ public final class KServeGrpcService extends GRPCInferenceServiceGrpc.GRPCInfere
       cancelRequested = true;
       Job j = job;
       if (j != null) {
-        engine.cancel(j);
+        engine.clientGone(j);
       }
     }
 
