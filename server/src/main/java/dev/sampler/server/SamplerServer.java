@@ -360,8 +360,18 @@ public final class SamplerServer implements AutoCloseable {
         .host(config.grpc().host())
         .port(config.grpc().port())
         .maxTcpConnections(config.grpc().maxConnections())
+        // Slow loris: connections without open streams and without traffic are closed. (Helidon
+        // 4.5 only watches connections whose protocol it has identified: one that never sends a
+        // byte is held until grpc.max-connections; see e2e AbuseE2eTest.)
+        .idleConnectionTimeout(config.grpc().idleTimeout())
+        .idleConnectionPeriod(config.grpc().idleCheckPeriod())
         .protocolsDiscoverServices(false)
-        .addProtocol(Http2Config.builder().maxConcurrentStreams(config.grpc().maxConcurrentStreams()).build())
+        .addProtocol(Http2Config.builder()
+            .maxConcurrentStreams(config.grpc().maxConcurrentStreams())
+            // HTTP/2 rapid reset (CVE-2023-44487): GOAWAY ENHANCE_YOUR_CALM past this many resets
+            .maxRapidResets(config.grpc().maxRapidResets())
+            .rapidResetCheckPeriod(config.grpc().rapidResetPeriod())
+            .build())
         // Helidon's own limit stops it from allocating buffers for oversized messages; the
         // InboundGuard turns violations into RESOURCE_EXHAUSTED for the client.
         .addProtocol(GrpcConfig.builder().name("grpc").maxReadBufferSize(max).enableMetrics(false).build())
