@@ -358,6 +358,12 @@ public final class SamplerServer implements AutoCloseable {
         .idleConnectionTimeout(config.grpc().idleTimeout())
         .idleConnectionPeriod(config.grpc().idleCheckPeriod())
         .protocolsDiscoverServices(false)
+        // HTTP/1.1 is listed too (it only answers 404 here) because Helidon 4.5 takes a listener with a
+        // single protocol "by chance" and writes the HTTP/2 SETTINGS frame before reading anything; over
+        // TLS (NIO sockets, the default) that first write starts the handshake and its data is lost, so
+        // clients fail with "First received frame was not SETTINGS". With two candidates Helidon reads
+        // the client's preface first, which completes the handshake.
+        .addProtocol(Http1Config.create())
         .addProtocol(Http2Config.builder()
             .maxConcurrentStreams(config.grpc().maxConcurrentStreams())
             // HTTP/2 rapid reset (CVE-2023-44487): GOAWAY ENHANCE_YOUR_CALM past this many resets
