@@ -64,6 +64,12 @@ import java.util.concurrent.TimeUnit;
 public final class StepBatcher implements AutoCloseable {
   private static final System.Logger LOG = System.getLogger(StepBatcher.class.getName());
 
+  /** How long a tenant that had started jobs still counts for latency-fair composition: 1 s. */
+  static final long FAIR_MEMORY_NANOS = 1_000_000_000L;
+
+  /** Tenants seen in recent forwards: last time seen and the rows they had then. */
+  private final java.util.Map<Tenant, long[]> recent = new java.util.HashMap<>();
+
   /** How long an idle poll waits before the loop looks at its running flag again. */
   private static final long IDLE_POLL_MILLIS = 250;
 
@@ -335,9 +341,26 @@ public final class StepBatcher implements AutoCloseable {
       demand.merge(a.job.tenant(), a.session.rows(), Integer::sum);
     }
     int cap = Integer.MAX_VALUE;
-    if (policy.fairRows() && demand.size() > 1) {
-      int smallest = demand.values().stream().mapToInt(Integer::intValue).min().orElse(max);
-      cap = Math.max(1, Math.min(smallest, max / demand.size()));
+    if (policy.fairRows()) {
+      // A light tenant in a closed loop is absent for a moment between two requests; if a greedy
+      // tenant got full forwards in that moment, the light tenant's next request would first wait
+      // for a whole large forward. So tenants seen in the last FAIR_MEMORY_NANOS still count, with
+      // the rows they last had.
+      long now = System.nanoTime();
+      demand.forEach((t, rows) -> recent.put(t, new long[] {now, rows}));
+      java.util.Map<Tenant, Integer> considered = new java.util.HashMap<>(demand);
+      for (java.util.Iterator<java.util.Map.Entry<Tenant, long[]>> it = recent.entrySet().iterator(); it.hasNext(); ) {
+        java.util.Map.Entry<Tenant, long[]> e = it.next();
+        if (now - e.getValue()[0] > FAIR_MEMORY_NANOS) {
+          it.remove();
+        } else {
+          considered.putIfAbsent(e.getKey(), (int) e.getValue()[1]);
+        }
+      }
+      if (considered.size() > 1) {
+        int smallest = considered.values().stream().mapToInt(Integer::intValue).min().orElse(max);
+        cap = Math.max(1, Math.min(smallest, max / considered.size()));
+      }
     }
     java.util.HashMap<Tenant, Integer> taken = new java.util.HashMap<>();
     List<Active> batch = new java.util.ArrayList<>();

@@ -374,10 +374,12 @@ class StepBatcherTest {
       long[] h = batcher.stats().rowsHistogram();
       if (fair) {
         // While the light tenant runs, the greedy tenant gets as many rows as it (2): 3 forwards of
-        // 4 rows; then the greedy tenant's 5 remaining jobs share 3 forwards of 10 rows.
-        assertEquals(3, h[4], batcher.stats().toString());
-        assertEquals(3, h[10], batcher.stats().toString());
-        assertEquals(6, batcher.stats().forwards());
+        // 4 rows. Afterwards the greedy tenant stays capped at 2 rows for up to a second (the light
+        // tenant is remembered), then its remaining jobs share forwards of up to 10 rows; how many
+        // of each depends on the machine's speed, the total does not.
+        assertTrue(h[4] >= 3, batcher.stats().toString());
+        assertTrue(batcher.stats().maxRowsPerForward() <= 10, batcher.stats().toString());
+        assertEquals(3 * 4 + 5 * 3 * 2, batcher.stats().rows(), batcher.stats().toString());
       } else {
         assertEquals(3, h[14], "without fair rows every started job shares each forward: " + batcher.stats());
         assertEquals(3, batcher.stats().forwards());
