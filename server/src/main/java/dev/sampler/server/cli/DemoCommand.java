@@ -6,6 +6,7 @@ import dev.sampler.engine.sampling.Images;
 import dev.sampler.engine.sampling.SamplingRequest;
 import dev.sampler.engine.unet.UNet2DModel;
 import dev.sampler.integrity.safetensors.SafetensorsFile;
+import dev.sampler.server.engine.CommitmentKey;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -65,7 +66,7 @@ final class DemoCommand implements Callable<Integer> {
     PrintWriter o = spec.commandLine().getOut();
     Path dir = model != null ? model : defaultModelDir();
     Files.createDirectories(out);
-    NoiseOptions.CommitmentKey key = noise.commitmentKey();
+    CommitmentKey key = noise.commitmentKey();
 
     long t0 = System.nanoTime();
     try (var seed = noise.seed();
