@@ -17,10 +17,10 @@ import dev.sampler.scheduler.Code;
 import dev.sampler.scheduler.GenerationSpec;
 import dev.sampler.scheduler.Job;
 import dev.sampler.scheduler.JobListener;
-import dev.sampler.scheduler.JobSource;
 import dev.sampler.scheduler.Tenant;
 import dev.sampler.scheduler.batch.BatcherStats;
 import dev.sampler.scheduler.batch.BatchingPolicy;
+import dev.sampler.scheduler.batch.FifoJobSource;
 import dev.sampler.scheduler.batch.StepBatcher;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -31,8 +31,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.locks.Condition;
-import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * Images per second of the step batcher with batching on and off, at several numbers of
@@ -55,66 +53,6 @@ import java.util.concurrent.locks.ReentrantLock;
 public final class BatchingBench {
   private BatchingBench() {}
 
-  /** A plain first-in first-out source (the admission controller's fair queue is not needed here). */
-  static final class Fifo implements JobSource {
-    private final ReentrantLock lock = new ReentrantLock();
-    private final Condition arrived = lock.newCondition();
-    private final ArrayList<Job> queue = new ArrayList<>();
-    private boolean drained;
-
-    void submit(Job job) {
-      lock.lock();
-      try {
-        if (drained) {
-          job.fail(Code.UNAVAILABLE, "benchmark configuration ended");
-          return;
-        }
-        queue.add(job);
-        arrived.signal();
-      } finally {
-        lock.unlock();
-      }
-    }
-
-    /** Ends every job still queued (the batcher closed; their clients stop waiting). */
-    void drain() {
-      lock.lock();
-      try {
-        for (Job job : queue) {
-          job.fail(Code.UNAVAILABLE, "benchmark configuration ended");
-        }
-        queue.clear();
-        drained = true;
-      } finally {
-        lock.unlock();
-      }
-    }
-
-    @Override
-    public Job poll(int freeRows, boolean idle, long timeout, TimeUnit unit) throws InterruptedException {
-      long nanos = unit.toNanos(timeout);
-      lock.lockInterruptibly();
-      try {
-        while (true) {
-          for (int i = 0; i < queue.size(); i++) {
-            Job job = queue.get(i);
-            if (job.rows() <= freeRows || idle) {
-              queue.remove(i);
-              job.started();
-              return job;
-            }
-          }
-          if (nanos <= 0) {
-            return null;
-          }
-          nanos = arrived.awaitNanos(nanos);
-        }
-      } finally {
-        lock.unlock();
-      }
-    }
-  }
-
   /** One configuration's measured window. */
   record Result(int clients, boolean batching, int round, double imagesPerSecond, double completedPerSecond,
       double p50Ms, double p99Ms, double meanRows, double msPerForward, long workspaceAllocations, int failures) {}
@@ -136,6 +74,7 @@ public final class BatchingBench {
 
     try (TensorBackend backend = Backends.create("cpu", BackendOptions.threads(threads));
         DiffusionPipeline pipeline = DiffusionPipeline.load(BenchModels.resolve(o.get("model")), backend)) {
+      System.out.println("CPU: " + cpuModel());
       System.out.printf("BatchingBench: %s, %s; 1-image requests, %d steps of %s, guidance %s (2 rows each); "
           + "max rows %d; warm-up %.0f s + measured %.0f s per configuration, %d rounds; %d cores visible%n",
           pipeline.directory(), backend.description(), steps, scheduler, guidance, maxRows, warmup, measure, rounds,
@@ -179,7 +118,7 @@ public final class BatchingBench {
   /** Runs {@code clients} closed-loop clients; measures the window after the warm-up. */
   static Result run(DiffusionPipeline pipeline, int clients, boolean batching, int maxRows, int stepCount,
       String scheduler, double guidance, double warmupSeconds, double measureSeconds, int round) throws Exception {
-    Fifo source = new Fifo();
+    FifoJobSource source = new FifoJobSource();
     BatchingPolicy policy = new BatchingPolicy(batching, maxRows);
     ConcurrentLinkedQueue<Done> done = new ConcurrentLinkedQueue<>();
     AtomicLong stepsDone = new AtomicLong();
@@ -247,7 +186,7 @@ public final class BatchingBench {
       wsAfter = model.workspaceAllocations();
       steps = stepsDone.get() - stepsBefore;
     } finally {
-      source.drain();
+      source.close(); // fails what still waits, so every client returns
     }
     for (Thread t : threads) {
       t.join();
@@ -282,12 +221,19 @@ public final class BatchingBench {
     return s.timesteps().length;
   }
 
-  /** Forward time per row at each batch size, interleaved over rounds; the lowest mean per size. */
+  /**
+   * Forward time per row at each batch size, interleaved over 3 rounds so drift hits every size
+   * alike: the mean over all rounds (what a busy batcher sees on a shared machine) and the best
+   * round (closest to the machine's quiet speed).
+   */
   static void rowCost(UNet2DModel model, int[] sizes) {
     int per = model.config().inChannels() * model.sampleHeight() * model.sampleWidth();
+    int rounds = 3;
     double[] best = new double[sizes.length];
+    double[] total = new double[sizes.length];
+    int[] count = new int[sizes.length];
     Arrays.fill(best, Double.MAX_VALUE);
-    for (int round = 0; round < 3; round++) {
+    for (int round = 0; round < rounds; round++) {
       for (int i = 0; i < sizes.length; i++) {
         int b = sizes[i];
         float[] x = BenchModels.sample(b * per, 7);
@@ -299,15 +245,32 @@ public final class BatchingBench {
         for (int k = 0; k < n; k++) {
           model.forward(x, b, t, labels);
         }
-        best[i] = Math.min(best[i], (System.nanoTime() - s) / 1e6 / n);
+        double ms = (System.nanoTime() - s) / 1e6;
+        best[i] = Math.min(best[i], ms / n);
+        total[i] += ms;
+        count[i] += n;
       }
     }
-    System.out.printf("%nUNet forward cost by batch size (best of 3 interleaved rounds):%n");
-    System.out.printf("| rows | ms/forward | ms/row | row cost vs %d rows |%n", sizes[0]);
-    System.out.printf("|---|---|---|---|%n");
+    System.out.printf("%nUNet forward cost by batch size (%d interleaved rounds; mean over all, and the best round):%n",
+        rounds);
+    System.out.printf("| rows | mean ms/forward | mean ms/row | row cost vs %d rows | best ms/row | best row cost vs %d "
+        + "rows |%n", sizes[0], sizes[0]);
+    System.out.printf("|---|---|---|---|---|---|%n");
+    double mean0 = total[0] / count[0] / sizes[0];
+    double best0 = best[0] / sizes[0];
     for (int i = 0; i < sizes.length; i++) {
-      System.out.printf("| %d | %.2f | %.2f | %.2f |%n", sizes[i], best[i], best[i] / sizes[i],
-          (best[i] / sizes[i]) / (best[0] / sizes[0]));
+      double mean = total[i] / count[i];
+      System.out.printf("| %d | %.2f | %.2f | %.2f | %.2f | %.2f |%n", sizes[i], mean, mean / sizes[i],
+          mean / sizes[i] / mean0, best[i] / sizes[i], best[i] / sizes[i] / best0);
+    }
+  }
+
+  private static String cpuModel() {
+    try (var lines = java.nio.file.Files.lines(java.nio.file.Path.of("/proc/cpuinfo"))) {
+      return lines.filter(l -> l.startsWith("model name")).findFirst().map(l -> l.substring(l.indexOf(':') + 1).trim())
+          .orElse("unknown");
+    } catch (java.io.IOException | RuntimeException e) {
+      return "unknown";
     }
   }
 

@@ -243,6 +243,14 @@ public final class SamplerServer implements AutoCloseable {
     }
   }
 
+  /**
+   * The engine the gRPC services call: for in-process callers (the gRPC overhead benchmark compares
+   * a call through it with the same call over loopback gRPC). Null before {@link #startAsync}.
+   */
+  public Engine engine() {
+    return engine;
+  }
+
   /** The gRPC socket's port (the bound one when configured as 0). */
   public int grpcPort() {
     return web.port();
@@ -352,6 +360,11 @@ public final class SamplerServer implements AutoCloseable {
         .host(config.grpc().host())
         .port(config.grpc().port())
         .maxTcpConnections(config.grpc().maxConnections())
+        // Slow loris: connections without open streams and without traffic are closed. (Helidon
+        // 4.5 only watches connections whose protocol it has identified: one that never sends a
+        // byte is held until grpc.max-connections; see e2e AbuseE2eTest.)
+        .idleConnectionTimeout(config.grpc().idleTimeout())
+        .idleConnectionPeriod(config.grpc().idleCheckPeriod())
         .protocolsDiscoverServices(false)
         // HTTP/1.1 is listed too (it only answers 404 here) because Helidon 4.5 takes a listener with a
         // single protocol "by chance" and writes the HTTP/2 SETTINGS frame before reading anything; over
@@ -359,7 +372,12 @@ public final class SamplerServer implements AutoCloseable {
         // clients fail with "First received frame was not SETTINGS". With two candidates Helidon reads
         // the client's preface first, which completes the handshake.
         .addProtocol(Http1Config.create())
-        .addProtocol(Http2Config.builder().maxConcurrentStreams(config.grpc().maxConcurrentStreams()).build())
+        .addProtocol(Http2Config.builder()
+            .maxConcurrentStreams(config.grpc().maxConcurrentStreams())
+            // HTTP/2 rapid reset (CVE-2023-44487): GOAWAY ENHANCE_YOUR_CALM past this many resets
+            .maxRapidResets(config.grpc().maxRapidResets())
+            .rapidResetCheckPeriod(config.grpc().rapidResetPeriod())
+            .build())
         // Helidon's own limit stops it from allocating buffers for oversized messages; the
         // InboundGuard turns violations into RESOURCE_EXHAUSTED for the client.
         .addProtocol(GrpcConfig.builder().name("grpc").maxReadBufferSize(max).enableMetrics(false).build())

@@ -4,7 +4,11 @@ import java.awt.image.BufferedImage;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.util.Iterator;
 import javax.imageio.ImageIO;
+import javax.imageio.ImageWriter;
+import javax.imageio.stream.ImageOutputStream;
+import javax.imageio.stream.MemoryCacheImageOutputStream;
 
 /** Model-range images to 8-bit pixels and PNG, exactly as diffusers' image processor rounds them. */
 public final class Images {
@@ -56,15 +60,25 @@ public final class Images {
     return img;
   }
 
-  /** PNG bytes of an image (the JDK's encoder: the same pixels give the same bytes). */
+  /**
+   * PNG bytes of an image (the JDK's encoder: the same pixels give the same bytes). Encodes
+   * through an in-memory stream: {@code ImageIO.write(image, "png", OutputStream)} would buffer
+   * through a cache file in {@code java.io.tmpdir}, which fails on a read-only root filesystem.
+   */
   public static byte[] png(BufferedImage image) {
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-    try {
-      if (!ImageIO.write(image, "png", bytes)) {
-        throw new IllegalStateException("the JDK has no PNG writer");
-      }
+    Iterator<ImageWriter> writers = ImageIO.getImageWritersByFormatName("png");
+    if (!writers.hasNext()) {
+      throw new IllegalStateException("the JDK has no PNG writer");
+    }
+    ImageWriter writer = writers.next();
+    try (ImageOutputStream out = new MemoryCacheImageOutputStream(bytes)) {
+      writer.setOutput(out);
+      writer.write(image);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
+    } finally {
+      writer.dispose();
     }
     return bytes.toByteArray();
   }

@@ -32,8 +32,9 @@ import java.util.List;
  * {@code conv_norm_out}, SiLU, {@code conv_out}.
  *
  * <p>Activations are allocated on the first forward for a given batch size and image size and
- * reused afterwards (for the three most recently used input shapes). {@link #forward} is
- * synchronized: one forward runs at a time per model.
+ * reused afterwards, for the most recently used input shapes (three unless {@link
+ * #setWorkspaceShapes} says otherwise). {@link #forward} is synchronized: one forward runs at a
+ * time per model.
  */
 public final class UNet2DModel implements AutoCloseable {
   /** File names in a diffusers model directory. */
@@ -60,15 +61,24 @@ public final class UNet2DModel implements AutoCloseable {
   private final List<UpBlock> up;
   private final Norm normOut;
   private final Conv convOut;
-  /** Activations per input shape, least recently used first; at most {@link #WORKSPACES}. */
+  /** Activations per input shape, least recently used first; at most {@link #workspaceShapes}. */
   private final java.util.LinkedHashMap<List<Integer>, Workspace> workspaces =
       new java.util.LinkedHashMap<>(4, 0.75f, true);
   private boolean closed;
   // written under the forward lock, read without it (a monitor must not wait for a forward)
   private volatile long workspaceAllocations;
 
-  /** Input shapes whose activations stay allocated (a batcher alternates a few batch sizes). */
-  private static final int WORKSPACES = 3;
+  /**
+   * Input shapes whose activations stay allocated unless {@link #setWorkspaceShapes} says
+   * otherwise: a step batcher's batch size drifts between a few neighbouring values, and each
+   * cached shape costs about 8-10 MB of activations per row on the demo model.
+   */
+  public static final int DEFAULT_WORKSPACE_SHAPES = 3;
+
+  /** Largest accepted {@link #setWorkspaceShapes} value. */
+  public static final int MAX_WORKSPACE_SHAPES = 64;
+
+  private int workspaceShapes = DEFAULT_WORKSPACE_SHAPES;
 
   private UNet2DModel(UNet2DConfig config, TensorBackend backend, Weights w) throws ModelException {
     this.config = config;
@@ -301,7 +311,7 @@ public final class UNet2DModel implements AutoCloseable {
 
     Workspace ws = workspaces.get(List.of(batch, height, width));
     if (ws == null) {
-      if (workspaces.size() >= WORKSPACES) {
+      if (workspaces.size() >= workspaceShapes) {
         var eldest = workspaces.entrySet().iterator().next();
         eldest.getValue().close();
         workspaces.remove(eldest.getKey());
@@ -381,6 +391,31 @@ public final class UNet2DModel implements AutoCloseable {
       b.download(h, result);
       return result;
     }
+  }
+
+  /**
+   * Sets how many input shapes keep their activations allocated (least recently used evicted
+   * first), evicting at once what no longer fits. More shapes mean fewer fresh allocations when
+   * a batcher's batch size keeps changing, at the memory cost of each shape's activations (about
+   * 8-10 MB per row on the demo model: a 32-row shape holds about 320 MB).
+   *
+   * @throws IllegalArgumentException if {@code shapes} is outside 1..{@value #MAX_WORKSPACE_SHAPES}
+   */
+  public synchronized void setWorkspaceShapes(int shapes) {
+    if (shapes < 1 || shapes > MAX_WORKSPACE_SHAPES) {
+      throw new IllegalArgumentException("workspace shapes must be 1.." + MAX_WORKSPACE_SHAPES + ", got " + shapes);
+    }
+    workspaceShapes = shapes;
+    while (workspaces.size() > shapes) {
+      var eldest = workspaces.entrySet().iterator().next();
+      eldest.getValue().close();
+      workspaces.remove(eldest.getKey());
+    }
+  }
+
+  /** How many input shapes keep their activations allocated. */
+  public synchronized int workspaceShapes() {
+    return workspaceShapes;
   }
 
   /**

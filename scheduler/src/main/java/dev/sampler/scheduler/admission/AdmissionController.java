@@ -112,7 +112,7 @@ public final class AdmissionController implements AutoCloseable {
   /**
    * Tells the throttle what "at the limit" means for {@code model} (its maximum steps and image
    * count). Without it a request counts as at the limit when its steps reach {@link
-   * ModelLimits#DEFAULT_MAX_STEPS} or its guidance is 0 or 30; the image count is not checked.
+   * ModelLimits#DEFAULT_MAX_STEPS} or its guidance is 30; the image count is not checked.
    */
   public void registerModel(String model, ModelLimits modelLimits) {
     Objects.requireNonNull(model, "model");
@@ -364,7 +364,7 @@ public final class AdmissionController implements AutoCloseable {
     ModelLimits l = limits.get(spec.model());
     int maxSteps = l == null ? ModelLimits.DEFAULT_MAX_STEPS : l.maxSteps();
     double g = spec.request().guidanceScale();
-    return spec.steps() >= maxSteps || (l != null && spec.count() >= l.maxImages()) || g == 0 || g == 30;
+    return spec.steps() >= maxSteps || (l != null && spec.count() >= l.maxImages()) || g >= 30;
   }
 
   private RejectedException rejectTenant(TenantState ts, Job job, String why, long waitNanos, long now) {

@@ -9,7 +9,7 @@ import java.util.Objects;
  * <p>Three risk signals are counted per tenant over a sliding {@code window}: invalid requests
  * (reported by the edge through {@link AdmissionController#recordInvalid}), requests at the
  * parameter limits (steps at the model's maximum, image count at the model's maximum, guidance
- * exactly 0 or 30), and requests the controller rejected for the tenant's own limits (rate,
+ * at its maximum, 30; not 0, which is the protocol default for unguided requests), and requests the controller rejected for the tenant's own limits (rate,
  * concurrency, queued). The risk score is {@code invalid/invalidThreshold + atLimit/probeThreshold +
  * rejected/rejectThreshold} (a threshold of 0 leaves that signal out). When the score reaches 1 the
  * tenant's factor is multiplied by {@code factor} (not below {@code minFactor}), the counts start

@@ -3,7 +3,9 @@ package dev.sampler.scheduler.batch;
 import java.util.Arrays;
 
 /**
- * A snapshot of a {@link StepBatcher}'s counters since it was built.
+ * A snapshot of a {@link StepBatcher}'s counters since it was built. A job's end is counted after
+ * its listener returns, so a snapshot taken the moment a client hears of its result may not count
+ * it yet; after {@link StepBatcher#close()} every counter is final.
  *
  * @param forwards UNet forwards run (including ones that failed)
  * @param rows model rows over all forwards (their sum)

@@ -11,6 +11,7 @@ import dev.sampler.engine.unet.UNet2DModel;
 import dev.sampler.scheduler.Code;
 import dev.sampler.scheduler.Job;
 import dev.sampler.scheduler.JobSource;
+import dev.sampler.scheduler.Tenant;
 import java.lang.System.Logger.Level;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -40,8 +41,12 @@ import java.util.concurrent.TimeUnit;
  *   <li>drop jobs that ended elsewhere, were cancelled ({@link Code#CANCELLED} "cancelled after
  *       step i of n") or passed their deadline ({@link Code#DEADLINE_EXCEEDED} "deadline passed
  *       after step i of n");
- *   <li>pack every running session's rows at consecutive offsets, run one forward, hand each
- *       session its slice, report the step, and complete the jobs that are done.
+ *   <li>compose the forward: batching off, the one running job; on, started jobs in start order up
+ *       to {@code maxRows} rows, and with {@link BatchingPolicy#fairRows()} each tenant capped at
+ *       the smallest tenant's row demand while several tenants have work (jobs left out wait a
+ *       step with their state kept; up to {@link BatchingPolicy#maxActiveRows()} rows are held);
+ *   <li>pack the chosen sessions' rows at consecutive offsets, run one forward, hand each session
+ *       its slice, report the step, and complete the jobs that are done.
  * </ol>
  *
  * <p>Failures stay as narrow as their cause: an exception from one session (its noise source, its
@@ -50,7 +55,11 @@ import java.util.concurrent.TimeUnit;
  * way. The cause goes to the {@link System.Logger} named after this class, with the request id;
  * no seed or noise ever reaches a log or a message.
  *
- * <p>{@link #stats()} and {@link #close()} may be called from any thread.
+ * <p>An unexpected exception in the loop itself (a bug, or the source's {@code poll} throwing)
+ * stops the batcher: the jobs in hand fail with {@link Code#INTERNAL}, the cause is logged at
+ * ERROR, and {@link #running()} turns false (a health check can watch it).
+ *
+ * <p>{@link #stats()}, {@link #running()} and {@link #close()} may be called from any thread.
  */
 public final class StepBatcher implements AutoCloseable {
   private static final System.Logger LOG = System.getLogger(StepBatcher.class.getName());
@@ -58,7 +67,8 @@ public final class StepBatcher implements AutoCloseable {
   /** How long an idle poll waits before the loop looks at its running flag again. */
   private static final long IDLE_POLL_MILLIS = 250;
 
-  static final String SHUTTING_DOWN = "server is shutting down";
+  /** The message of jobs failed by {@link #close()} (with {@link Code#UNAVAILABLE}). */
+  public static final String SHUTTING_DOWN = "server is shutting down";
 
   /** A running job and its session; touched by the worker thread only. */
   private record Active(Job job, SamplingSession session) {}
@@ -237,10 +247,12 @@ public final class StepBatcher implements AutoCloseable {
       return;
     }
     int used = rowsInUse();
+    int limit = policy.maxActiveRows();
     // Continuous batching happens here: between two steps, new jobs take the rows that finished
-    // or dropped jobs freed.
-    while (running && used < max) {
-      Job job = source.poll(max - used, active.isEmpty(), 0, TimeUnit.NANOSECONDS);
+    // or dropped jobs freed. More rows than one forward may be started (up to maxActiveRows):
+    // compose() picks each forward's rows, and the rest wait a step with their state kept.
+    while (running && used < limit) {
+      Job job = source.poll(limit - used, active.isEmpty(), 0, TimeUnit.NANOSECONDS);
       if (job == null) {
         return;
       }
@@ -306,9 +318,47 @@ public final class StepBatcher implements AutoCloseable {
     }
   }
 
-  /** One forward over every running session's rows, then each session's scheduler step. */
+  /**
+   * The sessions of the next forward, in start order. Batching off: the one running job. Else at
+   * most {@code maxRows} rows (one session even if larger); with {@link BatchingPolicy#fairRows()}
+   * and several tenants, each tenant's rows are capped at {@code min(smallest tenant demand,
+   * maxRows / tenants)}, never below its first session. Sessions left out keep their state and
+   * are first in line next step (start order within a tenant, so the oldest job finishes first).
+   */
+  private List<Active> compose() {
+    int max = policy.maxRows();
+    if (!policy.enabled() || active.size() == 1) {
+      return List.of(active.getFirst());
+    }
+    java.util.LinkedHashMap<Tenant, Integer> demand = new java.util.LinkedHashMap<>();
+    for (Active a : active) {
+      demand.merge(a.job.tenant(), a.session.rows(), Integer::sum);
+    }
+    int cap = Integer.MAX_VALUE;
+    if (policy.fairRows() && demand.size() > 1) {
+      int smallest = demand.values().stream().mapToInt(Integer::intValue).min().orElse(max);
+      cap = Math.max(1, Math.min(smallest, max / demand.size()));
+    }
+    java.util.HashMap<Tenant, Integer> taken = new java.util.HashMap<>();
+    List<Active> batch = new java.util.ArrayList<>();
+    int total = 0;
+    for (Active a : active) {
+      int rows = a.session.rows();
+      int mine = taken.getOrDefault(a.job.tenant(), 0);
+      boolean first = mine == 0;
+      if ((!first && mine + rows > cap) || (!batch.isEmpty() && total + rows > max)) {
+        continue;
+      }
+      batch.add(a);
+      taken.put(a.job.tenant(), mine + rows);
+      total += rows;
+    }
+    return batch;
+  }
+
+  /** One forward over the composed sessions' rows, then each session's scheduler step. */
   private void step() {
-    List<Active> batch = List.copyOf(active);
+    List<Active> batch = compose();
     int total = 0;
     int[] offsets = new int[batch.size()];
     for (int i = 0; i < batch.size(); i++) {
@@ -373,7 +423,7 @@ public final class StepBatcher implements AutoCloseable {
       job.step(progress);
     } catch (RuntimeException e) {
       // The listener broke its contract (it must not throw); the job cannot be reported further.
-      LOG.log(Level.ERROR, "step batcher " + name + ": listener of request " + job.requestId() + " threw", e);
+      listenerThrew(job, e);
       active.remove(a);
       fail(job, Code.INTERNAL, "engine failure at step " + a.session.evaluationsDone() + " (see server log, request "
           + job.requestId() + ")");
@@ -389,7 +439,7 @@ public final class StepBatcher implements AutoCloseable {
       completed = job.complete(result);
     } catch (RuntimeException e) {
       // onCompleted threw; the job has ended with its result all the same.
-      LOG.log(Level.ERROR, "step batcher " + name + ": listener of request " + job.requestId() + " threw", e);
+      listenerThrew(job, e);
       completed = true;
     }
     if (completed) {
@@ -420,7 +470,7 @@ public final class StepBatcher implements AutoCloseable {
       ended = job.fail(code, message);
     } catch (RuntimeException e) {
       // The listener threw in onFailed; the job has ended regardless.
-      LOG.log(Level.ERROR, "step batcher " + name + ": listener of request " + job.requestId() + " threw", e);
+      listenerThrew(job, e);
       ended = true;
     }
     if (ended) {
@@ -428,6 +478,11 @@ public final class StepBatcher implements AutoCloseable {
         jobsFailed++;
       }
     }
+  }
+
+  /** A listener broke its contract (it must not throw): say so in the log, once per call. */
+  private void listenerThrew(Job job, RuntimeException e) {
+    LOG.log(Level.ERROR, "step batcher " + name + ": listener of request " + job.requestId() + " threw", e);
   }
 
   private void failAll(Code code, String message) {

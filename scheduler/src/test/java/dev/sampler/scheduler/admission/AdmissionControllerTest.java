@@ -639,11 +639,22 @@ class AdmissionControllerTest {
   }
 
   @Test
+  void throttle_unguidedRequests_areNotProbes() throws Exception {
+    AdmissionController c = controller(new AdmissionPolicy(1000, tenant(1000, 1000, 1000, 1000), Map.of(),
+        ThrottlePolicy.defaults()));
+    for (int i = 0; i < 100; i++) {
+      c.submit(job("a", "g0-" + i, 1, 10, 0, Long.MAX_VALUE).job());
+    }
+    assertEquals(List.of(), events.of(AdmissionEvent.Throttled.class));
+  }
+
+  @Test
   void throttle_probingAtParameterLimits_lowersRate() throws Exception {
     AdmissionController c = controller(new AdmissionPolicy(1000, tenant(1000, 1000, 1000, 1000), Map.of(),
         ThrottlePolicy.defaults()));
-    for (int i = 0; i < 10; i++) {
+    for (int i = 0; i < 15; i++) {
       c.submit(job("a", "steps" + i, 1, 200, 1, Long.MAX_VALUE).job());
+      // guidance 0 is the protocol default for unguided requests: not a probe
       c.submit(job("a", "g0-" + i, 1, 10, 0, Long.MAX_VALUE).job());
       c.submit(job("a", "g30-" + i, 1, 10, 30, Long.MAX_VALUE).job());
       c.submit(job("a", "plain" + i).job());

@@ -22,16 +22,20 @@ import dev.sampler.engine.schedule.Schedulers;
 import dev.sampler.rng.InsecureSeedAccess;
 import dev.sampler.rng.NoiseStream;
 import dev.sampler.rng.SecretSeed;
+import dev.sampler.scheduler.AdmissionEvent;
 import dev.sampler.scheduler.Code;
 import dev.sampler.scheduler.GenerationSpec;
 import dev.sampler.scheduler.Job;
 import dev.sampler.scheduler.JobListener;
 import dev.sampler.scheduler.Tenant;
+import dev.sampler.scheduler.admission.AdmissionController;
+import dev.sampler.scheduler.admission.AdmissionPolicy;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -293,10 +297,11 @@ class StepBatcherTest {
       }
     };
     source.submit(job(euler("close-a", 50), running));
-    // 6 guided images: 12 rows, more than the 8 free beside the running job, so it waits.
+    // 6 guided images: 12 rows, more than the 8 free beside the running job (max active rows 10),
+    // so it waits in the source.
     source.submit(job(new Case("close-b", "ddim", new int[] {0, 1, 2, 3, 4, 5}, 5, 3.0,
         "0102030405060708090a0b0c0d0e0f10"), queued));
-    StepBatcher batcher = new StepBatcher("close", pipeline, source, new BatchingPolicy(true, 10));
+    StepBatcher batcher = new StepBatcher("close", pipeline, source, new BatchingPolicy(true, 10, 10, true));
     batcher.start();
     assertTrue(atStep2.await(WAIT_SECONDS, TimeUnit.SECONDS));
     batcher.close();
@@ -334,6 +339,50 @@ class StepBatcherTest {
     assertEquals(3, h[4], "the two 2-row jobs shared 3 forwards: " + stats);
     assertEquals(6, stats.forwards());
     assertEquals(6, stats.maxRowsPerForward());
+  }
+
+  /** A 1-image guided DDIM job of {@code tenant} (2 rows, 3 steps). */
+  static Job tenantJob(Tenant tenant, String id, Recorder listener) {
+    Case c = new Case(id, "ddim", new int[] {1}, 3, 3.0, "00112233445566778899aabbccddeeff");
+    GenerationSpec spec = new GenerationSpec("demo", c.id(), c.request(), c.scheduler(), 0, 32);
+    NoiseStream stream = c.stream();
+    Job job = new Job(tenant, spec, new StreamNoise(stream), Long.MAX_VALUE, listener, stream);
+    listener.job = job;
+    return job;
+  }
+
+  @Test
+  void run_greedyAndLightTenant_capsGreedyRowsAtTheLightTenantsDemand() throws Exception {
+    for (boolean fair : new boolean[] {true, false}) {
+      FifoJobSource source = new FifoJobSource();
+      List<Recorder> recorders = new ArrayList<>();
+      for (int i = 0; i < 6; i++) {
+        Recorder r = new Recorder();
+        recorders.add(r);
+        source.submit(tenantJob(new Tenant("greedy"), "greedy-" + i, r));
+      }
+      Recorder light = new Recorder();
+      source.submit(tenantJob(new Tenant("light"), "light-0", light));
+      StepBatcher batcher = new StepBatcher("fair-" + fair, pipeline, source, new BatchingPolicy(true, 32, 128, fair));
+      try (batcher) {
+        batcher.start();
+        for (Recorder r : recorders) {
+          assertNotNull(r.await());
+        }
+        assertNotNull(light.await());
+      }
+      long[] h = batcher.stats().rowsHistogram();
+      if (fair) {
+        // While the light tenant runs, the greedy tenant gets as many rows as it (2): 3 forwards of
+        // 4 rows; then the greedy tenant's 5 remaining jobs share 3 forwards of 10 rows.
+        assertEquals(3, h[4], batcher.stats().toString());
+        assertEquals(3, h[10], batcher.stats().toString());
+        assertEquals(6, batcher.stats().forwards());
+      } else {
+        assertEquals(3, h[14], "without fair rows every started job shares each forward: " + batcher.stats());
+        assertEquals(3, batcher.stats().forwards());
+      }
+    }
   }
 
   @Test
@@ -392,6 +441,66 @@ class StepBatcherTest {
     assertEquals(Code.INTERNAL, ra.failedCode);
     assertEquals("engine failure at step 3 (see server log, request noise-fails)", ra.failedMessage);
     assertEquals(2, ra.steps.get());
+  }
+
+  @Test
+  void run_listenerThrows_failsThatJobOnlyAndTheBatcherGoesOn() throws Exception {
+    FifoJobSource source = new FifoJobSource();
+    Recorder bad = new Recorder(), good = new Recorder();
+    bad.onStep = s -> {
+      throw new IllegalStateException("listener bug");
+    };
+    source.submit(job(euler("listener-bad", 3), bad));
+    source.submit(job(new Case("listener-good", "ddim", new int[] {2}, 3, 3.0, "0102030405060708090a0b0c0d0e0f10"),
+        good));
+    StepBatcher batcher = new StepBatcher("listener", pipeline, source, BatchingPolicy.defaults());
+    try (batcher) {
+      batcher.start();
+      assertNull(bad.await());
+      assertNotNull(good.await());
+      assertTrue(batcher.running());
+    }
+    assertEquals(Code.INTERNAL, bad.failedCode);
+    assertEquals("engine failure at step 1 (see server log, request listener-bad)", bad.failedMessage);
+  }
+
+  @Test
+  void run_fedByTheAdmissionController_completesEveryJobAndBalancesItsEvents() throws Exception {
+    List<AdmissionEvent> events = new CopyOnWriteArrayList<>();
+    AdmissionController admission = new AdmissionController(AdmissionPolicy.defaults(), events::add, System::nanoTime);
+    List<Recorder> recorders = new ArrayList<>();
+    Recorder cancelled = new Recorder();
+    cancelled.onStep = s -> {
+      if (s == 1) {
+        cancelled.job.cancel();
+      }
+    };
+    StepBatcher batcher = new StepBatcher("admitted", pipeline, admission.source("demo"), BatchingPolicy.defaults());
+    try (batcher; admission) {
+      for (int i = 0; i < 4; i++) {
+        Recorder r = new Recorder();
+        recorders.add(r);
+        Case c = new Case("adm-" + i, i % 2 == 0 ? "ddim" : "euler-ancestral", new int[] {i}, 3, 3.0,
+            "00112233445566778899aabbccddeeff");
+        NoiseStream stream = c.stream();
+        admission.submit(new Job(new Tenant(i % 2 == 0 ? "tenant-a" : "tenant-b"), new GenerationSpec("demo", c.id(),
+            c.request(), c.scheduler(), 0, 32), new StreamNoise(stream), Long.MAX_VALUE, r, stream));
+      }
+      Job cancelledJob = job(euler("adm-cancel", 5), cancelled);
+      admission.submit(cancelledJob);
+      batcher.start();
+      for (Recorder r : recorders) {
+        assertNotNull(r.await());
+      }
+      assertNull(cancelled.await());
+      assertTrue(admission.awaitIdle(java.time.Duration.ofSeconds(WAIT_SECONDS)));
+    }
+    assertEquals("cancelled after step 1 of 5", cancelled.failedMessage);
+    assertEquals(5, events.stream().filter(e -> e instanceof AdmissionEvent.Started).count());
+    assertEquals(4, events.stream().filter(e -> e instanceof AdmissionEvent.Completed).count());
+    assertEquals(1, events.stream()
+        .filter(e -> e instanceof AdmissionEvent.Dropped d && d.code() == Code.CANCELLED && d.started()).count());
+    assertEquals(0, admission.running());
   }
 
   @Test

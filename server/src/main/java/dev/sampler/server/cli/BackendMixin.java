@@ -16,7 +16,11 @@ final class BackendMixin {
   Integer threads;
 
   TensorBackend create() throws BackendException {
-    int n = threads != null ? threads : Runtime.getRuntime().availableProcessors();
-    return Backends.create(name, BackendOptions.threads(n));
+    return Backends.create(name, BackendOptions.threads(threadCount()));
+  }
+
+  /** --threads, or the number of available processors. */
+  int threadCount() {
+    return threads != null ? threads : Runtime.getRuntime().availableProcessors();
   }
 }

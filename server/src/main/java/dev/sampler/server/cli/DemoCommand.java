@@ -1,17 +1,34 @@
 package dev.sampler.server.cli;
 
+import dev.sampler.api.v1.ClassLabels;
+import dev.sampler.api.v1.GenerateRequest;
+import dev.sampler.api.v1.GetModelRequest;
+import dev.sampler.api.v1.ModelInfo;
+import dev.sampler.api.v1.SamplerServiceGrpc;
 import dev.sampler.engine.backend.TensorBackend;
 import dev.sampler.engine.sampling.DiffusionPipeline;
 import dev.sampler.engine.sampling.Images;
-import dev.sampler.engine.sampling.SamplingRequest;
 import dev.sampler.engine.unet.UNet2DModel;
 import dev.sampler.integrity.safetensors.SafetensorsFile;
-import dev.sampler.server.engine.CommitmentKey;
+import dev.sampler.rng.SecretSeed;
+import dev.sampler.server.SamplerServer;
+import dev.sampler.server.config.ConfigLoader;
+import dev.sampler.server.config.IdentitySettings;
+import dev.sampler.server.config.ModelSettings;
+import dev.sampler.server.config.ObserveSettings;
+import dev.sampler.server.config.ServerConfig;
+import dev.sampler.server.config.WarmupSettings;
+import io.grpc.StatusRuntimeException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -19,26 +36,33 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code sampler demo}: the embedded default job. Loads the demo model, checks one UNet forward
- * against the PyTorch output shipped beside it, then samples one image of every class with the
- * default scheduler and writes a labelled contact sheet, checking each image's class with the
- * deterministic colour/shape checker.
+ * {@code sampler demo}: the embedded default job, end to end through the service. Loads the demo
+ * model and checks one UNet forward against the PyTorch output shipped beside it, then starts the
+ * gRPC server in this process on a free loopback port with the embedded demo configuration, samples
+ * one image of every class THROUGH gRPC with the same client code as {@code generate --target}, and
+ * writes a labelled contact sheet with the server's checker verdicts.
  */
 @Command(
     name = "demo",
     mixinStandardHelpOptions = true,
     description = {
-      "Sample one image of each demo class into a labelled contact sheet.",
+      "Serve the demo model in-process and make a labelled contact sheet through gRPC.",
       "First checks one UNet forward pass against PyTorch's output shipped with the model "
-          + "(relative L2 error <= 1e-5), then samples the 9 classes with fresh per-request DRBG noise "
-          + "(OS entropy; --seed-hex or --seed-file replays) and writes OUT/sheet.png plus one PNG "
-          + "per image; the line under each image is the colour/shape checker's verdict. Exit code 1 "
-          + "if parity fails."
+          + "(relative L2 error <= 1e-5). Then starts the gRPC server in this process on a free loopback "
+          + "port with the embedded demo configuration (plaintext, loopback only, no warm-up) and asks it, as "
+          + "`generate --target` would, for one image of each of the 9 classes with fresh per-request DRBG "
+          + "noise (OS entropy; --seed-hex or --seed-file replays, with --request-id and --tenant). Writes "
+          + "OUT/sheet.png and OUT/img-NNN-<label>.png; the line under each image is the server's "
+          + "colour/shape checker verdict. Exit code 1 if parity fails; 3 to 8 if the call fails (see "
+          + "`generate --help`)."
     })
 final class DemoCommand implements Callable<Integer> {
 
   /** Relative L2 tolerance against the PyTorch output (float32 arithmetic in both). */
   static final double TOLERANCE = 1e-5;
+
+  /** The demo's whole gRPC call: generous for 2 slow cores, but bounded. */
+  private static final Duration DEADLINE = Duration.ofMinutes(10);
 
   @Spec CommandSpec spec;
 
@@ -64,34 +88,114 @@ final class DemoCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     PrintWriter o = spec.commandLine().getOut();
-    Path dir = model != null ? model : defaultModelDir();
+    PrintWriter err = spec.commandLine().getErr();
+    Path dir = (model != null ? model : defaultModelDir()).toAbsolutePath().normalize();
     Files.createDirectories(out);
-    CommitmentKey key = noise.commitmentKey();
 
     long t0 = System.nanoTime();
-    try (var seed = noise.seed();
-        TensorBackend backend = backendOptions.create();
+    int status;
+    String weightsSha256;
+    try (TensorBackend backend = backendOptions.create();
         DiffusionPipeline pipeline = DiffusionPipeline.load(dir, backend)) {
       UNet2DModel unet = pipeline.model();
       o.printf(Locale.ROOT, "loaded %s (%,d parameters) on backend %s in %.0f ms%n", dir, unet.parameterCount(),
           backend.name(), (System.nanoTime() - t0) / 1e6);
       o.printf("model sha256 %s, scheduler config sha256 %s%n", pipeline.weightsSha256(), pipeline.schedulerConfigSha256());
-      int status = parity(o, dir, unet);
+      status = parity(o, dir, unet);
+      weightsSha256 = pipeline.weightsSha256();
+    }
 
-      int[] labels = Generation.parseClasses("all", pipeline, 1);
-      SamplingRequest request = new SamplingRequest(labels, steps, guidance, 0.0);
-      Generation.Output result = Generation.run(pipeline, request, scheduler, noise, seed, key,
-          spec.commandLine().getErr());
-      Generation.writeImages(result, pipeline, labels, out, "img");
-      String title = String.format(Locale.ROOT, "%s  %d steps  guidance %s  (%s)", scheduler, steps,
-          GenerateCommand.fmt(guidance), seed == null ? "fresh os-entropy noise" : "replayed seed");
-      Path sheet = out.resolve("sheet.png");
-      Files.write(sheet, Images.png(Generation.sheet(result, pipeline, labels, title, 9)));
-      int ok = result.correct(labels);
-      o.println(Generation.timing(result));
-      o.printf("checker: %d/%d images show their class%n", ok, labels.length);
-      o.println("wrote " + sheet + " (one image per class, labelled; the line under each image is the checker's verdict)");
-      return status;
+    ServerConfig cfg = demoConfig(dir);
+    if (System.getProperty("java.util.logging.SimpleFormatter.format") == null) {
+      // one line per log record, as `serve` prints them (read when JUL first formats a record)
+      System.setProperty("java.util.logging.SimpleFormatter.format", "%1$tFT%1$tT.%1$tL %4$s %3$s: %5$s%6$s%n");
+    }
+    Quiet quiet = Quiet.serverLogs();
+    try (SamplerServer server = SamplerServer.builder().config(cfg).build();
+        SecretSeed seed = noise.seed()) {
+      long s0 = System.nanoTime();
+      server.start();
+      o.printf(Locale.ROOT, "serving the demo model in-process on %s (plaintext gRPC, loopback only), ready in %.0f ms;"
+          + " generating through it%n", server.grpcTarget(), (System.nanoTime() - s0) / 1e6);
+      o.flush();
+      GenerateRequest.Builder request = GenerateRequest.newBuilder()
+          .setModel("demo")
+          .setScheduler(scheduler)
+          .setSteps(steps)
+          .setGuidanceScale(guidance)
+          .setRequestId(noise.requestId());
+      ClassLabels.Builder labels = ClassLabels.newBuilder();
+      try (TargetOptions.Connection c = TargetOptions.loopback(server.grpcPort(), DEADLINE)) {
+        ModelInfo info = SamplerServiceGrpc.newBlockingStub(c.channel()).withDeadlineAfter(30, TimeUnit.SECONDS)
+            .getModel(GetModelRequest.newBuilder().setName("demo").build());
+        for (int label : Generation.repeat(Generation.baseClasses("all", info.getClassLabelsCount()), 1)) {
+          labels.addLabels(label);
+        }
+        request.setClassLabels(labels);
+        RemoteGeneration.setSeed(request, seed);
+        RemoteGeneration.Output result = RemoteGeneration.call(c, request.build(),
+            new ProgressBar(err, ProgressBar.stderrIsTerminal()), null, true);
+        List<Path> files = RemoteGeneration.writeImages(result, out, "img");
+        String title = String.format(Locale.ROOT, "%s  %d steps  guidance %s  (%s)", scheduler, steps,
+            GenerateCommand.fmt(guidance), seed == null ? "fresh os-entropy noise" : "replayed seed");
+        Path sheet = out.resolve("sheet.png");
+        Files.write(sheet, Images.png(RemoteGeneration.sheet(result, title, 9)));
+        boolean sameModel = result.metadata().getModelSha256().equals(weightsSha256);
+        o.println(RemoteGeneration.timing(result));
+        o.printf("served model sha256 %s the one checked above%n", sameModel ? "matches" : "DIFFERS FROM");
+        o.printf("checker: %d/%d images show their class%n", result.matches(), result.images().size());
+        o.println("wrote " + sheet + " (one image per class, labelled; the line under each image is the checker's verdict)");
+        o.println("wrote " + files.size() + " images: " + out.resolve("img-NNN-<label>.png"));
+        if (!sameModel) {
+          status = 1;
+        }
+      } catch (StatusRuntimeException e) {
+        throw new RemoteCallException(e.getStatus());
+      }
+    } finally {
+      quiet.restore();
+    }
+    return status;
+  }
+
+  /**
+   * The embedded demo configuration for an in-process run: a free loopback port, no
+   * observability socket, the model from {@code dir} on the chosen backend, no warm-up (one
+   * request does not pay back 15 s of warm-up), the tenant and commitment key of --tenant and
+   * --commitment-key-file (so a replay matches {@code generate --local} with the same options).
+   */
+  private ServerConfig demoConfig(Path dir) throws Exception {
+    Map<String, String> env = new java.util.HashMap<>(System.getenv());
+    // the embedded configuration checks its model directory when read: point it at --model first
+    env.put(ConfigLoader.envName("models.0.dir"), dir.toString());
+    ServerConfig base = ServerConfig.embeddedDemo(env);
+    IdentitySettings id = base.identity();
+    return base
+        .withGrpc(base.grpc().withPort(0))
+        .withObserve(new ObserveSettings(false, base.observe().host(), 0))
+        .withModels(List.of(new ModelSettings("demo", dir, backendOptions.name, backendOptions.threadCount(), Map.of())))
+        .withWarmup(WarmupSettings.off())
+        .withIdentity(new IdentitySettings(id.spiffeTrustDomain(), id.dnsSanSuffix(), id.gatewayToken(), noise.tenant))
+        .withCommitmentKeyFile(Optional.ofNullable(noise.commitmentKeyFile));
+  }
+
+  /**
+   * Holds the server's log output back to warnings while the demo runs (its start-up lines would
+   * bury the demo's own), and restores the levels afterwards (tests run commands in one JVM).
+   */
+  private record Quiet(Map<java.util.logging.Logger, java.util.logging.Level> previous) {
+    static Quiet serverLogs() {
+      Map<java.util.logging.Logger, java.util.logging.Level> prev = new java.util.HashMap<>();
+      for (String name : List.of("io.helidon", "dev.sampler.server")) {
+        java.util.logging.Logger l = java.util.logging.Logger.getLogger(name);
+        prev.put(l, l.getLevel());
+        l.setLevel(java.util.logging.Level.WARNING);
+      }
+      return new Quiet(prev);
+    }
+
+    void restore() {
+      previous.forEach(java.util.logging.Logger::setLevel);
     }
   }
 

@@ -117,14 +117,26 @@ final class Generation {
     List<Path> paths = new ArrayList<>();
     for (int k = 0; k < out.pngs().size(); k++) {
       String label = labels[k] >= 0 && labels[k] < pipeline.classes().labels().size()
-          ? "-" + pipeline.classes().labels().get(labels[k]).toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9]+", "-")
-          : "";
-      Path p = dir.resolve(String.format("%s-%03d%s.png", prefix, k, label));
+          ? pipeline.classes().labels().get(labels[k]) : null;
+      Path p = dir.resolve(fileName(prefix, k, label));
       Files.write(p, out.pngs().get(k));
       paths.add(p);
       out.metadata().get(k).put("file", p.toString());
     }
     return paths;
+  }
+
+  /** Pixel scale of the images on a contact sheet (the demo model's 32x32 images become 128x128). */
+  static final int SHEET_SCALE = 4;
+
+  /**
+   * PREFIX-NNN-label.png, the label reduced to lower-case letters, digits and dashes (so a
+   * server-sent label cannot name a path); no label part when {@code label} is null.
+   */
+  static String fileName(String prefix, int index, String label) {
+    String l = label == null ? "" : "-" + label.toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9]+", "-");
+    l = l.substring(0, Math.min(l.length(), 41)); // a label from a server is not trusted to be short
+    return String.format(Locale.ROOT, "%s-%03d%s.png", prefix, index, l);
   }
 
   /** A contact sheet of all images with their labels and the checker's verdict. */
@@ -143,7 +155,7 @@ final class Generation {
       }
       tiles.add(new ContactSheet.Tile(img, caption, detail, flagged));
     }
-    return ContactSheet.render(title, tiles, columns, 4);
+    return ContactSheet.render(title, tiles, columns, SHEET_SCALE);
   }
 
   /** One line with where the time went. */
@@ -179,25 +191,7 @@ final class Generation {
 
   /** Parses "--class": a label, a comma list, or "all" (every label of the model). */
   static int[] parseClasses(String spec, DiffusionPipeline pipeline, int countPerClass) {
-    List<Integer> base = new ArrayList<>();
-    int n = pipeline.classes().labels().size();
-    if (spec == null || spec.equals("all")) {
-      if (n == 0) {
-        base.add(-1);
-      } else {
-        for (int i = 0; i < n; i++) {
-          base.add(i);
-        }
-      }
-    } else {
-      for (String part : spec.split(",")) {
-        try {
-          base.add(Integer.parseInt(part.strip()));
-        } catch (NumberFormatException e) {
-          throw new IllegalArgumentException("--class: \"" + part.strip() + "\" is not a class number (or use 'all')");
-        }
-      }
-    }
+    List<Integer> base = baseClasses(spec, pipeline.classes().labels().size());
     if (countPerClass < 1) {
       throw new IllegalArgumentException("--count must be at least 1, got " + countPerClass);
     }
@@ -205,14 +199,45 @@ final class Generation {
     if (total > SamplingRequest.MAX_IMAGES) {
       throw new IllegalArgumentException("at most " + SamplingRequest.MAX_IMAGES + " images per request, asked for " + total);
     }
-    int[] labels = new int[(int) total];
+    return repeat(base, countPerClass);
+  }
+
+  /**
+   * The classes "--class" names, each once: "all" is every label of a model with {@code
+   * classLabels} labels (-1 for an unconditional model), else a comma list of class numbers.
+   *
+   * @throws IllegalArgumentException naming the part that is not a number
+   */
+  static List<Integer> baseClasses(String spec, int classLabels) {
+    List<Integer> base = new ArrayList<>();
+    if (spec == null || spec.equals("all")) {
+      if (classLabels == 0) {
+        base.add(-1);
+      }
+      for (int i = 0; i < classLabels; i++) {
+        base.add(i);
+      }
+      return base;
+    }
+    for (String part : spec.split(",")) {
+      try {
+        base.add(Integer.parseInt(part.strip()));
+      } catch (NumberFormatException e) {
+        throw new IllegalArgumentException("--class: \"" + part.strip() + "\" is not a class number (or use 'all')");
+      }
+    }
+    return base;
+  }
+
+  /** Each class {@code count} times, in order (the order images come back in). */
+  static int[] repeat(List<Integer> base, int count) {
+    int[] labels = new int[base.size() * count];
     int i = 0;
     for (int c : base) {
-      for (int j = 0; j < countPerClass; j++) {
+      for (int j = 0; j < count; j++) {
         labels[i++] = c;
       }
     }
     return labels;
   }
-
 }

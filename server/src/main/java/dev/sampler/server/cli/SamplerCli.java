@@ -7,13 +7,17 @@ import picocli.CommandLine.Command;
 /**
  * Entry point of {@code bin/sampler}. Each sub-command lives in its own class; this class only wires
  * them together and maps failures to exit codes: 0 success, 1 the command failed (the message says
- * which step and why), 2 the command line itself was wrong.
+ * which step and why), 2 the command line itself was wrong, 3 to 8 and 130 a call to a server that
+ * did not succeed (see {@link ExitCode}).
  */
 @Command(
     name = "sampler",
     mixinStandardHelpOptions = true,
     versionProvider = SamplerCli.Version.class,
-    description = "Sandboxed diffusion sampler runtime: run, inspect and port diffusion models.",
+    description = "Sandboxed diffusion sampler runtime: serve diffusion models over gRPC, call them, run, inspect and"
+        + " port them.",
+    footer = {"", "Exit codes: 0 success, 1 the command failed, 2 bad command line; a failed call to a server"
+        + " exits 3 to 8 or 130 by its gRPC status (see 'sampler generate --help')."},
     subcommands = {
       DemoCommand.class,
       ServeCommand.class,
@@ -42,11 +46,12 @@ public final class SamplerCli implements Runnable {
         (ex, cmd, parseResult) -> {
           // A failed command prints one line naming the step and cause; no stack trace unless asked.
           cmd.getErr().println("error: " + CliFailure.describe(ex));
+          int code = ex instanceof RemoteCallException r ? r.exitCode() : ExitCode.FAILED;
           if (System.getenv("SAMPLER_DEBUG") != null) {
             ex.printStackTrace(cmd.getErr());
           }
           cmd.getErr().flush();
-          return 1;
+          return code;
         });
     return cl;
   }

@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.concurrent.Callable;
+import java.util.concurrent.atomic.AtomicBoolean;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -50,6 +51,7 @@ final class ServeCommand implements Callable<Integer> {
     SamplerServer server = SamplerServer.builder().config(cfg).build();
     // JUL resets its handlers in its own shutdown hook, so log lines written during shutdown may be
     // lost: the hook reports on stderr directly.
+    AtomicBoolean failed = new AtomicBoolean();
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       err.println("sampler: shutting down: refusing new work, draining in-flight requests (up to "
           + cfg.drainTimeout().toSeconds() + " s)");
@@ -57,7 +59,22 @@ final class ServeCommand implements Callable<Integer> {
       server.close();
       err.println("sampler: stopped");
       err.flush();
+      if (!failed.get()) {
+        // A stop by SIGTERM/SIGINT that drained cleanly is a success: exit 0, not the JVM's 128 +
+        // signal (143/130), which orchestrators and scripts read as a crash. After a start-up
+        // failure the exit code the command chose stands.
+        Runtime.getRuntime().halt(0);
+      }
     }, "sampler-shutdown"));
+    try {
+      return serve(server, cfg, out);
+    } catch (Exception | Error e) {
+      failed.set(true);
+      throw e;
+    }
+  }
+
+  private static int serve(SamplerServer server, ServerConfig cfg, PrintWriter out) throws Exception {
     server.startAsync();
     String transport = cfg.tls().map(t -> t.clientAuth() == TlsSettings.ClientAuth.NONE ? "TLS"
         : "TLS, client certificate " + t.clientAuth().name().toLowerCase(Locale.ROOT))

@@ -47,7 +47,8 @@ public final class ConfigLoader {
   private static final Set<String> MODEL_KEYS = Set.of("name", "dir", "backend", "threads");
   private static final Set<String> FIXED_KEYS = Set.of(
       "grpc.host", "grpc.port", "grpc.max-message-size", "grpc.max-concurrent-streams", "grpc.max-connections",
-      "grpc.insecure-plaintext", "grpc.reflection",
+      "grpc.insecure-plaintext", "grpc.reflection", "grpc.max-rapid-resets", "grpc.rapid-reset-period",
+      "grpc.idle-timeout",
       "tls.cert-chain", "tls.private-key", "tls.client-ca", "tls.client-auth",
       "identity.spiffe-trust-domain", "identity.dns-san-suffix", "identity.dev-tenant",
       "identity.gateway-token.enabled", "identity.gateway-token.public-key", "identity.gateway-token.audience",
@@ -135,7 +136,10 @@ public final class ConfigLoader {
           integer("grpc.max-concurrent-streams", 256, 1, 1 << 20),
           integer("grpc.max-connections", 1024, -1, 1 << 20),
           bool("grpc.insecure-plaintext", false),
-          bool("grpc.reflection", true));
+          bool("grpc.reflection", true),
+          integer("grpc.max-rapid-resets", GrpcSettings.DEFAULT_MAX_RAPID_RESETS, -1, 1 << 20),
+          positiveDuration("grpc.rapid-reset-period", GrpcSettings.DEFAULT_RAPID_RESET_PERIOD, Duration.ofHours(1)),
+          positiveDuration("grpc.idle-timeout", GrpcSettings.DEFAULT_IDLE_TIMEOUT, Duration.ofHours(24)));
       Optional<TlsSettings> tls = tls();
       IdentitySettings identity = new IdentitySettings(
           optionalString("identity.spiffe-trust-domain"),
@@ -420,6 +424,14 @@ public final class ConfigLoader {
         case "false" -> false;
         default -> throw bad(key, "must be true or false, got \"" + v.get() + "\"");
       };
+    }
+
+    private Duration positiveDuration(String key, Duration def, Duration max) throws ConfigException {
+      Duration d = duration(key, def, max);
+      if (d.isZero()) {
+        throw bad(key, "must be more than PT0S");
+      }
+      return d;
     }
 
     private Duration duration(String key, Duration def, Duration max) throws ConfigException {

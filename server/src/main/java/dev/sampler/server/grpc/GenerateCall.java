@@ -175,6 +175,11 @@ final class GenerateCall implements JobListener {
       submitted.await();
       while (true) {
         Item item = queue.take();
+        if (cancelRequested || call.isCancelled()) {
+          // Nothing more for a stream the client reset: every frame written to it draws another
+          // RST_STREAM, and Helidon counts each one towards the connection's rapid-reset limit.
+          return;
+        }
         sending = true;
         try {
           switch (item) {

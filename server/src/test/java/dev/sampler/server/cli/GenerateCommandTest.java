@@ -97,7 +97,7 @@ class GenerateCommandTest {
     String model = SamplerCliTest.DEMO.toString();
     record Case(List<String> args, int code, String message) {}
     List<Case> cases = List.of(
-        new Case(List.of("--class", "0"), 2, "give --local"),
+        new Case(List.of("--class", "0"), 2, "give exactly one of --target HOST:PORT (call a server) or --local"),
         new Case(List.of("--local", "--scheduler", "dpm"), 2, "unknown scheduler \"dpm\" (supported: ddpm, ddim,"),
         new Case(List.of("--local", "--class", "9"), 1, "class 9 is outside 0..8 (class 9 is the null class used for guidance)"),
         new Case(List.of("--local", "--class", "x"), 1, "--class: \"x\" is not a class number (or use 'all')"),
@@ -158,5 +158,39 @@ class GenerateCommandTest {
       assertEquals(9, s.filter(p -> p.getFileName().toString().startsWith("img-")).count());
     }
     assertTrue(r.out().contains("checker: "), r.out());
+    assertTrue(r.out().contains("serving the demo model in-process on 127.0.0.1:"), r.out());
+    assertTrue(r.out().contains("served model sha256 matches"), r.out());
+  }
+
+  /**
+   * The demo goes through gRPC; with the same seed, request id and tenant its images are the
+   * bytes {@code generate --local} makes in this process: the service path changes nothing.
+   */
+  @Test
+  void demo_replayedSeed_sameImagesAsGenerateLocal(@TempDir Path tmp) throws Exception {
+    Path viaGrpc = tmp.resolve("demo");
+    Path local = tmp.resolve("local");
+    List<String> common = List.of("--model", SamplerCliTest.DEMO.toString(), "--steps", "4", "--threads", "2",
+        "--seed-hex", SEED, "--request-id", "parity-1", "--tenant", "parity");
+    List<String> demo = new ArrayList<>(List.of("demo", "--out", viaGrpc.toString()));
+    demo.addAll(common);
+    SamplerCliTest.Result d = SamplerCliTest.run(demo.toArray(String[]::new));
+    assertEquals(0, d.code(), d.err() + d.out());
+    List<String> gen = new ArrayList<>(List.of("generate", "--local", "--class", "all", "--out", local.toString()));
+    gen.addAll(common);
+    SamplerCliTest.Result g = SamplerCliTest.run(gen.toArray(String[]::new));
+    assertEquals(0, g.code(), g.err());
+    List<String> differing = new ArrayList<>();
+    try (Stream<Path> s = Files.list(local)) {
+      List<Path> images = s.filter(p -> p.getFileName().toString().startsWith("img-")).sorted().toList();
+      assertEquals(9, images.size());
+      for (Path p : images) {
+        if (!java.util.Arrays.equals(Files.readAllBytes(p), Files.readAllBytes(viaGrpc.resolve(p.getFileName())))) {
+          differing.add(p.getFileName().toString());
+        }
+      }
+    }
+    assertEquals(List.of(), differing);
+    assertNoSeedAnywhere(d, viaGrpc);
   }
 }
