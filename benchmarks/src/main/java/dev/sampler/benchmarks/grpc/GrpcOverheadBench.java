@@ -84,7 +84,12 @@ public final class GrpcOverheadBench {
         for (int i = -warm; i < samples; i++) {
           String id = "overhead-" + (i + warm);
           long a = inProcess(engine, host, tenant, id + "a");
-          long b = overGrpc(stub, id + "g");
+          long b;
+          try {
+            b = overGrpc(stub, id + "g");
+          } catch (RuntimeException e) {
+            throw new IllegalStateException("gRPC call " + (i + warm) + " failed: " + e.getMessage(), e);
+          }
           if (i >= 0) {
             inProcess[i] = a;
             grpc[i] = b;

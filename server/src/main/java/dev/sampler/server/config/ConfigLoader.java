@@ -133,7 +133,7 @@ public final class ConfigLoader {
           string("grpc.host", "127.0.0.1"),
           integer("grpc.port", GrpcSettings.DEFAULT_PORT, 0, 65535),
           integer("grpc.max-message-size", GrpcSettings.DEFAULT_MAX_MESSAGE_SIZE, 1024, 256 << 20),
-          integer("grpc.max-concurrent-streams", 256, 1, 1 << 20),
+          integer("grpc.max-concurrent-streams", GrpcSettings.DEFAULT_MAX_CONCURRENT_STREAMS, 1, Integer.MAX_VALUE),
           integer("grpc.max-connections", 1024, -1, 1 << 20),
           bool("grpc.insecure-plaintext", false),
           bool("grpc.reflection", true),
