@@ -243,6 +243,14 @@ public final class SamplerServer implements AutoCloseable {
     }
   }
 
+  /**
+   * The engine the gRPC services call: for in-process callers (the gRPC overhead benchmark compares
+   * a call through it with the same call over loopback gRPC). Null before {@link #startAsync}.
+   */
+  public Engine engine() {
+    return engine;
+  }
+
   /** The gRPC socket's port (the bound one when configured as 0). */
   public int grpcPort() {
     return web.port();
@@ -357,6 +365,10 @@ public final class SamplerServer implements AutoCloseable {
         // byte is held until grpc.max-connections; see e2e AbuseE2eTest.)
         .idleConnectionTimeout(config.grpc().idleTimeout())
         .idleConnectionPeriod(config.grpc().idleCheckPeriod())
+        // Nagle off: a Generate answer is several small HTTP/2 writes (headers, events, trailers);
+        // with Nagle on, the last one waits for the client's delayed ACK (about 40 ms on Linux),
+        // which the gRPC overhead benchmark showed as +33 ms at p50.
+        .connectionOptions(o -> o.tcpNoDelay(true))
         .protocolsDiscoverServices(false)
         // HTTP/1.1 is listed too (it only answers 404 here) because Helidon 4.5 takes a listener with a
         // single protocol "by chance" and writes the HTTP/2 SETTINGS frame before reading anything; over

@@ -65,6 +65,13 @@ public final class DiffusionPipeline implements AutoCloseable {
     String weights = sha256(dir.resolve(UNet2DModel.WEIGHTS_FILE));
     String config = sha256(dir.resolve(UNet2DModel.CONFIG_FILE));
     UNet2DModel model = UNet2DModel.load(dir, backend);
+    if (model.config().outChannels() != model.config().inChannels()) {
+      // The loop feeds the prediction back as the next sample (no learned-variance split).
+      int in = model.config().inChannels(), out = model.config().outChannels();
+      model.close();
+      throw new ModelException(dir.resolve(UNet2DModel.CONFIG_FILE) + ": out_channels (" + out
+          + ") must equal in_channels (" + in + ") to sample: the model's prediction is fed back as the next sample");
+    }
     try {
       ClassLabels classes = ClassLabels.read(dir, model.config().numClassEmbeds());
       return new DiffusionPipeline(dir, model, sc, classes, weights, config);

@@ -133,7 +133,7 @@ public final class ConfigLoader {
           string("grpc.host", "127.0.0.1"),
           integer("grpc.port", GrpcSettings.DEFAULT_PORT, 0, 65535),
           integer("grpc.max-message-size", GrpcSettings.DEFAULT_MAX_MESSAGE_SIZE, 1024, 256 << 20),
-          integer("grpc.max-concurrent-streams", 256, 1, 1 << 20),
+          integer("grpc.max-concurrent-streams", GrpcSettings.DEFAULT_MAX_CONCURRENT_STREAMS, 1, Integer.MAX_VALUE),
           integer("grpc.max-connections", 1024, -1, 1 << 20),
           bool("grpc.insecure-plaintext", false),
           bool("grpc.reflection", true),
@@ -250,16 +250,21 @@ public final class ConfigLoader {
       Map<String, TenantPolicy> tenants = new LinkedHashMap<>();
       Config tnode = root.get("admission.tenants");
       if (tnode.exists()) {
-        if (tnode.type() != Config.Type.OBJECT) {
-          throw new ConfigException(origin + ": admission.tenants must map tenant names to policies");
+        // A list of {id, ...} rather than a map: tenant ids may contain dots, which config keys cannot.
+        if (tnode.type() != Config.Type.LIST) {
+          throw new ConfigException(origin + ": admission.tenants must be a list of {id, weight, rate-per-second,"
+              + " burst, max-concurrent, max-queued}");
         }
-        for (Config t : tnode.asNodeList().get()) {
-          String name = t.name();
-          if (!TENANT_NAME.matcher(name).matches()) {
-            throw new ConfigException(origin + ": admission.tenants: a tenant name must be 1..128 characters from"
-                + " [A-Za-z0-9._:@/-]");
+        int n = tnode.asNodeList().get().size();
+        for (int i = 0; i < n; i++) {
+          String k = "admission.tenants." + i + ".";
+          String id = string(k + "id", "");
+          if (!TENANT_NAME.matcher(id).matches()) {
+            throw bad(k + "id", "must be a tenant id: 1..128 characters from [A-Za-z0-9._:@/-]");
           }
-          tenants.put(name, tenantPolicy("admission.tenants." + name + ".", defaults));
+          if (tenants.put(id, tenantPolicy(k, defaults)) != null) {
+            throw bad(k + "id", "repeats an earlier tenant's id");
+          }
         }
       }
       return new AdmissionPolicy(capacity, defaults, tenants, throttle(d.throttle()));
@@ -332,8 +337,8 @@ public final class ConfigLoader {
       if (parts.length == 3 && parts[0].equals("admission") && parts[1].equals("defaults")) {
         return TENANT_KEYS.contains(parts[2]);
       }
-      if (parts.length >= 4 && parts[0].equals("admission") && parts[1].equals("tenants")) {
-        return TENANT_KEYS.contains(parts[parts.length - 1]);
+      if (parts.length == 4 && parts[0].equals("admission") && parts[1].equals("tenants") && parts[2].matches("\\d+")) {
+        return parts[3].equals("id") || TENANT_KEYS.contains(parts[3]);
       }
       return false;
     }

@@ -10,7 +10,13 @@ import java.util.Objects;
  * @param port the TCP port; 0 picks a free one (tests), see {@code SamplerServer.grpcPort()}
  * @param maxMessageSize largest inbound message in bytes, compressed and decompressed; larger
  *     messages end the call with RESOURCE_EXHAUSTED
- * @param maxConcurrentStreams HTTP/2 streams (calls) a client may open at once on one connection
+ * @param maxConcurrentStreams HTTP/2 streams (calls) a client may open on one connection. Helidon
+ *     4.5.0 never releases a gRPC stream that ended normally (its gRPC handler writes the trailers
+ *     past the stream's own state machine, so the stream is not deactivated): the limit therefore
+ *     counts every call a connection has ever carried, and the call after it fails UNAVAILABLE
+ *     (GOAWAY REFUSED_STREAM). The default, {@link #DEFAULT_MAX_CONCURRENT_STREAMS}, is set so a
+ *     long-lived client connection lasts; real concurrency is bounded by admission (per-tenant
+ *     concurrency and the queue), not by this setting. See server/README.md, known defects
  * @param maxConnections TCP connections accepted at once (-1: no limit)
  * @param insecurePlaintext serve without TLS; allowed only on a loopback host, logged loudly
  * @param reflection serve grpc.reflection (lists the services and their schema)
@@ -28,6 +34,9 @@ public record GrpcSettings(String host, int port, int maxMessageSize, int maxCon
     Duration idleTimeout) {
   /** The port the server listens on unless configured. */
   public static final int DEFAULT_PORT = 50051;
+
+  /** Streams per connection unless configured (see {@code maxConcurrentStreams}). */
+  public static final int DEFAULT_MAX_CONCURRENT_STREAMS = 1 << 20;
 
   /** Largest inbound message unless configured: 4 MiB, as grpc-java's default. */
   public static final int DEFAULT_MAX_MESSAGE_SIZE = 4 << 20;
