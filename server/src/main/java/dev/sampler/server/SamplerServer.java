@@ -111,8 +111,8 @@ public final class SamplerServer implements AutoCloseable {
   private Engine engine;
   private WebServer web;
   private Thread loader;
+  /** Held so the logger (and its filter) stays configured while the server runs (JUL holds loggers weakly). */
   private java.util.logging.Logger helidonGrpcLog;
-  private java.util.logging.Filter helidonGrpcFilter;
   private boolean started;
   private boolean closed;
 
@@ -439,10 +439,21 @@ public final class SamplerServer implements AutoCloseable {
    */
   private void quietHelidonTransportLog() {
     helidonGrpcLog = java.util.logging.Logger.getLogger(HELIDON_GRPC_LOGGER);
-    helidonGrpcFilter = helidonGrpcLog.getFilter();
-    java.util.logging.Filter previous = helidonGrpcFilter;
-    helidonGrpcLog.setFilter(r -> !(r.getMessage() != null && r.getMessage().startsWith("Failed to process grpc request"))
-        && (previous == null || previous.isLoggable(r)));
+    synchronized (helidonGrpcLog) {
+      // Installed once per logger and never removed: several servers in one JVM (tests) share it.
+      if (!(helidonGrpcLog.getFilter() instanceof TransportNoiseFilter)) {
+        helidonGrpcLog.setFilter(new TransportNoiseFilter(helidonGrpcLog.getFilter()));
+      }
+    }
+  }
+
+  /** Drops Helidon's per-frame "Failed to process grpc request" records; passes the rest on. */
+  private record TransportNoiseFilter(java.util.logging.Filter next) implements java.util.logging.Filter {
+    @Override
+    public boolean isLoggable(java.util.logging.LogRecord r) {
+      boolean noise = r.getMessage() != null && r.getMessage().startsWith("Failed to process grpc request");
+      return !noise && (next == null || next.isLoggable(r));
+    }
   }
 
   private void loadAndWarmUp() {
@@ -613,9 +624,6 @@ public final class SamplerServer implements AutoCloseable {
       for (ModelHost h : hosts) {
         h.close();
       }
-    }
-    if (helidonGrpcLog != null) {
-      helidonGrpcLog.setFilter(helidonGrpcFilter);
     }
     state.set(Engine.State.STOPPED);
     ready.completeExceptionally(new SamplerServerException("the server was closed"));

@@ -6,6 +6,7 @@ import dev.sampler.engine.sampling.Images;
 import dev.sampler.engine.sampling.SamplingRequest;
 import dev.sampler.engine.schedule.Schedulers;
 import dev.sampler.rng.SecretSeed;
+import dev.sampler.server.engine.CommitmentKey;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -86,7 +87,7 @@ final class FidelityCommand implements Callable<Integer> {
     PrintWriter o = spec.commandLine().getOut();
     Path dir = model != null ? model : DemoCommand.defaultModelDir();
     Files.createDirectories(out);
-    NoiseOptions.CommitmentKey key = noise.commitmentKey();
+    CommitmentKey key = noise.commitmentKey();
     String baseId = noise.requestId();
     try (SecretSeed seed = noise.seed();
         TensorBackend backend = backendOptions.create();

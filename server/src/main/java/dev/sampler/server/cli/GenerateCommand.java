@@ -14,6 +14,7 @@ import dev.sampler.engine.sampling.Images;
 import dev.sampler.engine.sampling.SamplingRequest;
 import dev.sampler.engine.schedule.Schedulers;
 import dev.sampler.rng.SecretSeed;
+import dev.sampler.server.engine.CommitmentKey;
 import io.grpc.StatusRuntimeException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -142,7 +143,7 @@ final class GenerateCommand implements Callable<Integer> {
     PrintWriter o = spec.commandLine().getOut();
     PrintWriter err = spec.commandLine().getErr();
     Path dir = model != null ? Path.of(model) : DemoCommand.defaultModelDir();
-    NoiseOptions.CommitmentKey key = noise.commitmentKey();
+    CommitmentKey key = noise.commitmentKey();
     try (SecretSeed seed = noise.seed();
         TensorBackend backend = backendOptions.create();
         DiffusionPipeline pipeline = DiffusionPipeline.load(dir, backend)) {

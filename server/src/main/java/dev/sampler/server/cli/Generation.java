@@ -12,6 +12,7 @@ import dev.sampler.engine.sampling.StreamNoise;
 import dev.sampler.engine.schedule.Schedulers;
 import dev.sampler.rng.NoiseStream;
 import dev.sampler.rng.SecretSeed;
+import dev.sampler.server.engine.CommitmentKey;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -48,7 +49,7 @@ final class Generation {
    * keyed commitment.
    */
   static Output run(DiffusionPipeline pipeline, SamplingRequest request, String scheduler, NoiseOptions noise,
-      SecretSeed seed, NoiseOptions.CommitmentKey key, PrintWriter progress) throws Exception {
+      SecretSeed seed, CommitmentKey key, PrintWriter progress) throws Exception {
     String requestId = noise.requestId();
     long t0 = System.nanoTime();
     SamplingResult result;

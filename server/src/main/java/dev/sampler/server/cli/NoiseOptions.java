@@ -3,17 +3,15 @@ package dev.sampler.server.cli;
 import dev.sampler.rng.InsecureSeedAccess;
 import dev.sampler.rng.NoiseStream;
 import dev.sampler.rng.SecretSeed;
+import dev.sampler.server.engine.CommitmentKey;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.security.SecureRandom;
 import java.util.Arrays;
 import java.util.HexFormat;
+import java.util.Optional;
 import java.util.UUID;
-import javax.crypto.SecretKey;
-import javax.crypto.spec.SecretKeySpec;
 import picocli.CommandLine.Option;
 
 /**
@@ -83,34 +81,12 @@ final class NoiseOptions {
     }
   }
 
-  /** The commitment key and a short public id for it ("ephemeral:..." when random). */
-  record CommitmentKey(SecretKey key, String id) {}
-
+  /**
+   * The commitment key ({@code --commitment-key-file}, else random per run) and its public id; the
+   * server derives its key the same way ({@link CommitmentKey#load}).
+   */
   CommitmentKey commitmentKey() throws IOException {
-    byte[] raw;
-    String kind;
-    if (commitmentKeyFile != null) {
-      String hex = Files.readString(commitmentKeyFile, StandardCharsets.US_ASCII).strip();
-      if (hex.length() < 64 || hex.length() % 2 != 0 || !hex.chars().allMatch(c -> Character.digit(c, 16) >= 0)) {
-        throw new IllegalArgumentException(commitmentKeyFile + ": a commitment key must be at least 64 hex digits");
-      }
-      raw = HexFormat.of().parseHex(hex);
-      kind = "file";
-    } else {
-      raw = new byte[32];
-      new SecureRandom().nextBytes(raw);
-      kind = "ephemeral";
-    }
-    try {
-      MessageDigest md = MessageDigest.getInstance("SHA-256");
-      md.update("dev.sampler/commitment-key-id/v1\0".getBytes(StandardCharsets.US_ASCII));
-      String id = kind + ":" + HexFormat.of().formatHex(md.digest(raw), 0, 8);
-      return new CommitmentKey(new SecretKeySpec(raw, "HmacSHA256"), id);
-    } catch (java.security.NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    } finally {
-      Arrays.fill(raw, (byte) 0);
-    }
+    return CommitmentKey.load(Optional.ofNullable(commitmentKeyFile));
   }
 
   /** Opens the request's stream: replayed from {@code seed}, or from OS entropy when it is null. */

@@ -17,12 +17,14 @@ import picocli.CommandLine.Spec;
 /** {@code sampler serve}: runs the gRPC server until SIGTERM or SIGINT, then shuts down gracefully. */
 @Command(
     name = "serve",
+    mixinStandardHelpOptions = true,
     sortOptions = false,
     description = {
       "Run the gRPC server (sampler.v1, KServe v2, health, reflection) and its observability endpoints.",
       "",
       "Prints the bound addresses, then SERVING once the models are loaded and warmed up. SIGTERM or"
           + " SIGINT: stop accepting work, drain in-flight requests (drain-timeout), exit.",
+      "",
       "Without --config it serves the embedded demo: models/demo, plaintext gRPC on 127.0.0.1:50051"
           + " (development only), observability on 127.0.0.1:9464. Environment variables SAMPLER_<KEY>"
           + " override config keys (e.g. SAMPLER_GRPC_PORT); see server/README.md."

@@ -34,10 +34,21 @@ public final class CallContext {
     return TENANT.get();
   }
 
-  /** The current call's deadline ({@link System#nanoTime()} scale), or {@link Long#MAX_VALUE}. */
+  /**
+   * The current call's deadline ({@link System#nanoTime()} scale), or {@link Long#MAX_VALUE}: the
+   * earlier of the parsed {@code grpc-timeout} and an {@link io.grpc.Context} deadline (which
+   * transports other than Helidon's, such as grpc-java's in-process one, set).
+   */
   public static long deadlineNanos() {
     Long d = DEADLINE_NANOS.get();
-    return d == null ? Long.MAX_VALUE : d;
+    long deadline = d == null ? Long.MAX_VALUE : d;
+    io.grpc.Deadline context = Context.current().getDeadline();
+    if (context != null) {
+      long left = context.timeRemaining(TimeUnit.NANOSECONDS);
+      long now = System.nanoTime();
+      deadline = Math.min(deadline, left >= Long.MAX_VALUE - now ? Long.MAX_VALUE - 1 : now + left);
+    }
+    return deadline;
   }
 
   /**
