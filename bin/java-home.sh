@@ -2,7 +2,7 @@
 # Order: $JAVA_HOME, `java` on PATH, then the usual install locations.
 sampler_java_major() {
   # prints the feature version of the java binary given as $1, or nothing
-  "$1" -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java\.specification\.version = \([0-9][0-9]*\).*/\1/p' | head -n1
+  "$1" -XX:+PerfDisableSharedMem -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java\.specification\.version = \([0-9][0-9]*\).*/\1/p' | head -n1
 }
 sampler_find_java() {
   local candidates=() c major
