@@ -58,7 +58,7 @@ public final class ConfigLoader {
       "admission.throttle.window", "admission.throttle.invalid-threshold", "admission.throttle.probe-threshold",
       "admission.throttle.reject-threshold", "admission.throttle.factor", "admission.throttle.min-factor",
       "admission.throttle.quiet-period", "admission.throttle.recovery-step",
-      "batching.enabled", "batching.max-rows",
+      "batching.enabled", "batching.max-rows", "batching.max-active-rows", "batching.fair-rows",
       "warmup.enabled", "warmup.generations", "warmup.steps", "warmup.noise",
       "runtime.dir", "drain-timeout", "commitment-key-file");
 
@@ -153,8 +153,10 @@ public final class ConfigLoader {
       List<ModelSettings> models = models();
       AdmissionPolicy admission = admission();
       BatchingPolicy defaults = BatchingPolicy.defaults();
-      BatchingPolicy batching = new BatchingPolicy(bool("batching.enabled", defaults.enabled()),
-          integer("batching.max-rows", defaults.maxRows(), 1, 4096));
+      int maxRows = integer("batching.max-rows", defaults.maxRows(), 1, BatchingPolicy.LIMIT_MAX_ROWS);
+      BatchingPolicy batching = new BatchingPolicy(bool("batching.enabled", defaults.enabled()), maxRows,
+          integer("batching.max-active-rows", 4 * maxRows, maxRows, 16 * BatchingPolicy.LIMIT_MAX_ROWS),
+          bool("batching.fair-rows", true));
       WarmupSettings warmup = new WarmupSettings(
           bool("warmup.enabled", true),
           integer("warmup.generations", 2, 0, 100),
