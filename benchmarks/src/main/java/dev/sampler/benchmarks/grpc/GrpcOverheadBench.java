@@ -104,6 +104,18 @@ public final class GrpcOverheadBench {
             ms(grpc, 90), ms(grpc, 99));
         System.out.printf(Locale.ROOT, "added p50 latency of the gRPC path: %.3f ms (target < 1 ms); ratio %.2fx%n",
             ms(grpc, 50) - ms(inProcess, 50), ms(grpc, 50) / ms(inProcess, 50));
+        // The transport's floor: a unary call that does no engine work.
+        long[] unary = new long[samples];
+        for (int i = -warm; i < samples; i++) {
+          long t0 = System.nanoTime();
+          stub.listModels(dev.sampler.api.v1.ListModelsRequest.getDefaultInstance());
+          if (i >= 0) {
+            unary[i] = System.nanoTime() - t0;
+          }
+        }
+        Arrays.sort(unary);
+        System.out.printf(Locale.ROOT, "unary ListModels over the same channel: p50 %.3f ms  p90 %.3f ms%n",
+            ms(unary, 50), ms(unary, 90));
       } finally {
         channel.shutdownNow().awaitTermination(10, TimeUnit.SECONDS);
       }
