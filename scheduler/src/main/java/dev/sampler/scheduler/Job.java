@@ -18,10 +18,10 @@ import java.util.concurrent.atomic.AtomicBoolean;
 public final class Job {
   private final Tenant tenant;
   private final GenerationSpec spec;
-  private final NoiseSource noise;
+  private volatile NoiseSource noise;
   private final long deadlineNanos;
   private final JobListener listener;
-  private final AutoCloseable resources;
+  private volatile AutoCloseable resources;
   private final long createdNanos = System.nanoTime();
   private final AtomicBoolean cancelled = new AtomicBoolean();
   private final AtomicBoolean ended = new AtomicBoolean();
@@ -58,7 +58,7 @@ public final class Job {
     return spec.requestId();
   }
 
-  /** The job's own noise; never shared. */
+  /** The job's own noise; never shared. Null once the job has ended. */
   public NoiseSource noise() {
     return noise;
   }
@@ -177,9 +177,15 @@ public final class Job {
         hook.run();
       }
     }
-    if (resources != null) {
+    AutoCloseable r = resources;
+    // Drop the references too: whoever still holds the ended job (Helidon 4.5.0 keeps every ended
+    // gRPC stream of a live connection, and with it the call's listener and this job) must not keep
+    // the noise stream's buffers and DRBG state reachable.
+    resources = null;
+    noise = null;
+    if (r != null) {
       try {
-        resources.close();
+        r.close();
       } catch (Exception e) {
         // closing a noise stream or zeroing a seed does not fail in practice; nothing to report
       }

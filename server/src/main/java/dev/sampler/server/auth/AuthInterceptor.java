@@ -52,8 +52,28 @@ public final class AuthInterceptor implements ServerInterceptor {
       }
       tenant = resolver.resolve(peerCertificate(), authorization);
     } catch (AuthenticationException e) {
-      call.close(Status.UNAUTHENTICATED.withDescription(e.getMessage()), new Metadata());
-      return new ServerCall.Listener<>() {};
+      // Refuse only after the request message has been read: closing the stream while the
+      // client's DATA frame is still in flight makes Helidon 4.5.0 answer that frame with a
+      // connection-level GOAWAY PROTOCOL_ERROR, which fails every other call on the connection.
+      Status refused = Status.UNAUTHENTICATED.withDescription(e.getMessage());
+      java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
+      Runnable refuse = () -> {
+        if (closed.compareAndSet(false, true)) {
+          call.close(refused, new Metadata());
+        }
+      };
+      call.request(1);
+      return new ServerCall.Listener<>() {
+        @Override
+        public void onMessage(Q message) {
+          refuse.run();
+        }
+
+        @Override
+        public void onHalfClose() {
+          refuse.run();
+        }
+      };
     }
     return Contexts.interceptCall(Context.current().withValue(CallContext.TENANT, tenant), call, headers, next);
   }
