@@ -43,11 +43,28 @@ public record ClassLabels(List<String> labels, Integer nullClass) {
       }
       throw new ModelException(file + ": missing; a class-conditional model needs its class names and null class");
     }
-    JsonNode root;
+    byte[] json;
     try {
-      root = new ObjectMapper().readTree(Files.readAllBytes(file));
+      json = Files.readAllBytes(file);
     } catch (IOException e) {
       throw new ModelException(file + ": cannot read: " + e.getMessage(), e);
+    }
+    return parse(json, numClassEmbeds);
+  }
+
+  /**
+   * Parses {@value #FILE} from bytes already read (and, for a verified model, already checked
+   * against its signed digest), checking it against the model's {@code num_class_embeds} as
+   * {@link #read} does.
+   *
+   * @throws ModelException if the JSON is malformed or disagrees with the model
+   */
+  public static ClassLabels parse(byte[] json, Integer numClassEmbeds) throws ModelException {
+    JsonNode root;
+    try {
+      root = new ObjectMapper().readTree(json);
+    } catch (IOException e) {
+      throw new ModelException(FILE + ": not valid JSON: " + e.getMessage(), e);
     }
     JsonNode arr = root.path("labels");
     if (!arr.isArray() || arr.isEmpty()) {

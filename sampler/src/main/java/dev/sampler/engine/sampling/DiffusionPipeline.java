@@ -7,6 +7,7 @@ import dev.sampler.engine.schedule.NoiseScheduler;
 import dev.sampler.engine.schedule.NoiseSource;
 import dev.sampler.engine.schedule.SchedulerConfig;
 import dev.sampler.engine.schedule.Schedulers;
+import dev.sampler.engine.unet.UNet2DConfig;
 import dev.sampler.engine.unet.UNet2DModel;
 import java.io.IOException;
 import java.io.InputStream;
@@ -82,6 +83,46 @@ public final class DiffusionPipeline implements AutoCloseable {
   }
 
   /**
+   * Loads a model from bytes already in memory: the configuration files as read (and verified)
+   * once, and weights parsed from memory (for example unsealed, never written to disk). Nothing is
+   * read from the file system, so what was verified is exactly what is loaded. The weight values
+   * are copied to {@code backend}; the caller owns {@code source.weights()} and may zero it once
+   * this returns.
+   *
+   * @throws ModelException naming the file and the problem
+   */
+  public static DiffusionPipeline load(ModelSource source, TensorBackend backend) throws EngineException {
+    SchedulerConfig sc = SchedulerConfig.parse(source.schedulerConfig(), SCHEDULER_CONFIG);
+    for (String name : Schedulers.names()) {
+      Schedulers.named(name, sc);
+    }
+    UNet2DConfig config = UNet2DConfig.parse(source.config(), UNet2DModel.CONFIG_FILE);
+    UNet2DModel model = UNet2DModel.load(config, source.weights(), UNet2DModel.WEIGHTS_FILE, backend);
+    if (model.config().outChannels() != model.config().inChannels()) {
+      int in = model.config().inChannels(), out = model.config().outChannels();
+      model.close();
+      throw new ModelException(source.name() + "/" + UNet2DModel.CONFIG_FILE + ": out_channels (" + out
+          + ") must equal in_channels (" + in + ") to sample: the model's prediction is fed back as the next sample");
+    }
+    try {
+      ClassLabels classes;
+      if (source.classes() != null) {
+        classes = ClassLabels.parse(source.classes(), model.config().numClassEmbeds());
+      } else if (model.config().numClassEmbeds() == null) {
+        classes = new ClassLabels(java.util.List.of(), null);
+      } else {
+        throw new ModelException(source.name() + "/" + ClassLabels.FILE
+            + ": missing; a class-conditional model needs its class names and null class");
+      }
+      return new DiffusionPipeline(source.directory(), model, sc, classes, source.weightsSha256(),
+          sha256(source.config()));
+    } catch (EngineException | RuntimeException e) {
+      model.close();
+      throw e;
+    }
+  }
+
+  /**
    * Samples {@code request} with the scheduler {@code schedulerName} (one of
    * {@link Schedulers#names()}).
    *
@@ -147,6 +188,14 @@ public final class DiffusionPipeline implements AutoCloseable {
   @Override
   public void close() {
     model.close();
+  }
+
+  private static String sha256(byte[] bytes) {
+    try {
+      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("the JDK has no SHA-256", e);
+    }
   }
 
   private static String sha256(Path file) throws ModelException {

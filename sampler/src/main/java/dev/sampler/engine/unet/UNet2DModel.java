@@ -513,6 +513,51 @@ public final class UNet2DModel implements AutoCloseable {
     return String.format(", %d x attention (%d heads x %d)", as.size(), a.heads(), a.headDim());
   }
 
+  /**
+   * SHA-256 over every weight tensor as it is held by the backend now: each tensor is read back
+   * ({@link TensorBackend#download}) and hashed as its shape (int32 little-endian, rank first)
+   * followed by its float32 values (little-endian), in load order. Taken right after a verified
+   * load, it is the golden value that runtime re-verification compares later reads against, so a
+   * weight that changes in backend memory after load is detected. Runs between forwards (it holds
+   * the model's lock), reading one tensor at a time.
+   *
+   * @throws IllegalStateException if the model is closed
+   */
+  public synchronized byte[] loadedWeightsDigest() {
+    if (closed) {
+      throw new IllegalStateException("the model is closed");
+    }
+    java.security.MessageDigest md;
+    try {
+      md = java.security.MessageDigest.getInstance("SHA-256");
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException("the JDK has no SHA-256", e);
+    }
+    java.nio.ByteBuffer buf = java.nio.ByteBuffer.allocate(1 << 16).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+    for (Tensor t : weights) {
+      int[] shape = t.shape();
+      buf.clear();
+      buf.putInt(shape.length);
+      for (int d : shape) {
+        buf.putInt(d);
+      }
+      md.update(buf.array(), 0, buf.position());
+      int n = Math.toIntExact(Tensor.sizeOf(shape));
+      float[] values = new float[n]; // the backend's download wants the exact length
+      backend.download(t, values);
+      for (int i = 0; i < n; ) {
+        buf.clear();
+        int m = Math.min(n - i, buf.capacity() / 4);
+        buf.asFloatBuffer().put(values, i, m);
+        md.update(buf.array(), 0, m * 4);
+        i += m;
+      }
+      java.util.Arrays.fill(values, 0f);
+    }
+    java.util.Arrays.fill(buf.array(), (byte) 0);
+    return md.digest();
+  }
+
   /** Frees the weights and activations on the backend (the backend itself stays open). */
   @Override
   public synchronized void close() {
