@@ -27,15 +27,20 @@ final class E2e {
    * port, the observability port on a free loopback port, the demo model from {@code modelDir}
    * with 2 threads, no warm-up (these tests measure no latency), the runtime directory DIR/run;
    * {@code grpcExtra} adds keys to the grpc section and {@code modelExtra} to the model's entry
-   * (indented lines), {@code extra} appends top-level sections.
+   * (indented lines), {@code extra} appends top-level sections. The model's signature is checked
+   * against {@code modelDir/signer.pub.pem}; every sandbox check is relaxed unless {@code extra}
+   * has a {@code sandbox:} section.
    */
   static Path config(Path dir, Path modelDir, String grpcExtra, String modelExtra, String extra) throws IOException {
     Files.createDirectories(dir);
     String yaml = "grpc:\n  host: 127.0.0.1\n  port: 0\n  insecure-plaintext: true\n" + grpcExtra
         + "observe:\n  host: 127.0.0.1\n  port: 0\n"
-        + "models:\n  - name: demo\n    dir: " + modelDir.toAbsolutePath() + "\n    threads: 2\n" + modelExtra
+        + "models:\n  - name: demo\n    dir: " + modelDir.toAbsolutePath() + "\n    threads: 2\n"
+        + "    signer-public-key: " + modelDir.toAbsolutePath().resolve("signer.pub.pem") + "\n" + modelExtra
         + "warmup:\n  enabled: false\n"
         + "runtime:\n  dir: " + dir.resolve("run").toAbsolutePath() + "\n"
+        // these tests run as root on a writable root filesystem; the bubblewrap test passes its own
+        + (extra.contains("sandbox:") ? "" : "sandbox:\n  relax: [all]\n")
         + extra;
     Path file = dir.resolve("sampler.yaml");
     Files.writeString(file, yaml, StandardCharsets.UTF_8);

@@ -26,6 +26,13 @@ import dev.sampler.server.config.TlsSettings;
 import dev.sampler.server.engine.CommitmentKey;
 import dev.sampler.server.engine.Engine;
 import dev.sampler.server.engine.ModelHost;
+import dev.sampler.server.grpc.AdminGrpcService;
+import dev.sampler.server.startup.Reverifier;
+import dev.sampler.server.startup.SandboxCheck;
+import dev.sampler.server.startup.StartupException;
+import dev.sampler.server.startup.StartupStep;
+import dev.sampler.server.startup.StartupTimings;
+import dev.sampler.server.startup.TrustedModelLoader;
 import dev.sampler.server.grpc.ActiveCalls;
 import dev.sampler.server.grpc.CallContext;
 import dev.sampler.server.grpc.InboundGuard;
@@ -107,6 +114,9 @@ public final class SamplerServer implements AutoCloseable {
   private final CompletableFuture<Void> stopped = new CompletableFuture<>();
   private final List<ModelHost> hosts = new ArrayList<>();
   private final List<StepBatcher> batchers = new ArrayList<>();
+  private final StartupTimings timings;
+  private final java.util.function.IntConsumer exit;
+  private volatile Reverifier reverifier;
   private AdmissionController admission;
   private Engine engine;
   private WebServer web;
@@ -119,6 +129,8 @@ public final class SamplerServer implements AutoCloseable {
   private final CompletableFuture<?> readinessGate;
 
   private SamplerServer(Builder b) {
+    this.timings = new StartupTimings(b.nanoClock.getAsLong());
+    this.exit = b.exit;
     this.config = b.config;
     this.nanoClock = b.nanoClock;
     this.readinessGate = b.readinessGate;
@@ -134,6 +146,7 @@ public final class SamplerServer implements AutoCloseable {
     private ServerConfig config;
     private LongSupplier nanoClock = System::nanoTime;
     private CompletableFuture<?> readinessGate = CompletableFuture.completedFuture(null);
+    private java.util.function.IntConsumer exit = code -> {};
 
     private Builder() {}
 
@@ -156,6 +169,16 @@ public final class SamplerServer implements AutoCloseable {
     /** The clock for deadlines and admission ({@link System#nanoTime()} unless replaced in tests). */
     public Builder nanoClock(LongSupplier nanoClock) {
       this.nanoClock = Objects.requireNonNull(nanoClock, "nanoClock");
+      return this;
+    }
+
+    /**
+     * What runtime re-verification calls when it finds drift and {@code integrity.exit-on-drift} is
+     * set (the CLI passes {@code System::exit}; the default does nothing, so embedding code and
+     * tests keep their JVM).
+     */
+    public Builder onFatalDrift(java.util.function.IntConsumer exit) {
+      this.exit = Objects.requireNonNull(exit, "exit");
       return this;
     }
 
@@ -190,7 +213,17 @@ public final class SamplerServer implements AutoCloseable {
     }
     started = true;
     try {
-      config.validate();
+      long t0 = nanoClock.getAsLong();
+      try {
+        config.validate();
+      } catch (ConfigException e) {
+        fail();
+        throw new StartupException(StartupStep.CONFIG, e.getMessage(), e);
+      }
+      timings.add(StartupStep.CONFIG, nanoClock.getAsLong() - t0);
+      t0 = nanoClock.getAsLong();
+      checkSandbox();
+      timings.add(StartupStep.SANDBOX, nanoClock.getAsLong() - t0);
       applyRuntimeDirectory();
       ImageIO.setUseCache(false); // encode PNGs in memory, never through temporary files
       CommitmentKey commitmentKey = CommitmentKey.load(config.commitmentKeyFile());
@@ -212,9 +245,6 @@ public final class SamplerServer implements AutoCloseable {
       LOG.log(Level.INFO, "gRPC listening on " + config.grpc().host() + ":" + grpcPort()
           + (config.observe().enabled() ? ", observability on http://" + config.observe().host() + ":"
               + observePort() : "") + "; loading " + config.models().size() + " model(s)");
-    } catch (ConfigException e) {
-      fail();
-      throw new SamplerServerException("configuration: " + e.getMessage(), e);
     } catch (IOException e) {
       fail();
       throw new SamplerServerException(e.getMessage(), e);
@@ -283,6 +313,54 @@ public final class SamplerServer implements AutoCloseable {
   }
 
   // --- start-up steps ---
+
+  /** Step 2: the sandbox self-check; relaxed failures are logged, others stop start-up. */
+  private void checkSandbox() throws StartupException {
+    List<SandboxCheck.Finding> findings;
+    try {
+      findings = SandboxCheck.inspect();
+    } catch (IOException e) {
+      fail();
+      throw new StartupException(StartupStep.SANDBOX, "cannot read /proc/self/status: " + e.getMessage(), e);
+    }
+    for (SandboxCheck.Finding f : findings) {
+      if (!f.passed() && config.trust().relaxed(f.check())) {
+        LOG.log(Level.WARNING, "INSECURE: sandbox check " + f.check() + " failed and is relaxed (sandbox.relax): "
+            + f.detail() + ". Development only.");
+      }
+    }
+    String problem = SandboxCheck.enforce(findings, config.trust()::relaxed);
+    if (problem != null) {
+      fail();
+      throw new StartupException(StartupStep.SANDBOX, problem);
+    }
+  }
+
+  /** The start-up step times so far (complete once ready). */
+  public StartupTimings startupTimings() {
+    return timings;
+  }
+
+  /** The runtime re-verifier, or null before the models are loaded. */
+  public Reverifier reverifier() {
+    return reverifier;
+  }
+
+  /** Drift found by re-verification: out of service for good (until restart), optionally exit. */
+  private void drifted(Reverifier.Result r) {
+    Engine.State before = state.getAndUpdate(s -> s == Engine.State.READY || s == Engine.State.STARTING
+        ? Engine.State.DRIFTED : s);
+    if (before == Engine.State.READY || before == Engine.State.STARTING) {
+      for (String service : List.of("", SamplerServiceGrpc.SERVICE_NAME, GRPCInferenceServiceGrpc.SERVICE_NAME)) {
+        health.setStatus(service, ServingStatus.NOT_SERVING);
+      }
+    }
+    metrics.increment("sampler_integrity_drift_total");
+    if (config.trust().reverify().exitOnDrift()) {
+      LOG.log(Level.ERROR, "integrity.exit-on-drift: exiting with code 20");
+      exit.accept(20);
+    }
+  }
 
   private void applyRuntimeDirectory() throws IOException {
     if (config.runtime().dir().isEmpty()) {
@@ -353,7 +431,9 @@ public final class SamplerServer implements AutoCloseable {
         .intercept(100, new AuthInterceptor(resolver))
         .service(SamplerProto.getDescriptor(), bounded(sampler, max))
         .service(GrpcPredictV2.getDescriptor(), bounded(kserve, max))
-        .service(HealthProto.getDescriptor(), bounded(health.getHealthService(), max));
+        .service(HealthProto.getDescriptor(), bounded(health.getHealthService(), max))
+        .service(SamplerProto.getDescriptor(), bounded(new AdminGrpcService(config.trust().adminTenants(),
+            () -> reverifier), max));
     WebServerConfig.Builder b = WebServer.builder()
         .shutdownHook(false) // SamplerServer.close() drains first; Helidon's hook would cut calls off
         .featuresDiscoverServices(false)
@@ -412,6 +492,14 @@ public final class SamplerServer implements AutoCloseable {
   private void registerGauges() {
     metrics.gauge("sampler_ready", "1 when the server is ready (health SERVING), else 0",
         () -> state.get() == Engine.State.READY ? 1.0 : 0.0);
+    metrics.gauge("sampler_integrity_ok", "0 once runtime re-verification found drift, else 1",
+        () -> state.get() == Engine.State.DRIFTED ? 0.0 : 1.0);
+    metrics.sampled("sampler_startup_step_seconds", "gauge", "Time spent in each start-up step (docs/DESIGN.md)",
+        () -> {
+          Map<String, Double> m = new HashMap<>();
+          timings.snapshot().forEach((k, v) -> m.put(Metrics.labels("step", k.number() + "-" + k.label()), v / 1e9));
+          return m;
+        });
     metrics.gauge("sampler_queue_depth", "Jobs waiting in the admission queue", () -> (double) admission.queued());
     metrics.gauge("sampler_running_jobs", "Jobs running in the batchers", () -> (double) admission.running());
     metrics.gauge("sampler_active_streams", "gRPC Generate streams still writing", () -> (double) active.active());
@@ -458,14 +546,13 @@ public final class SamplerServer implements AutoCloseable {
 
   private void loadAndWarmUp() {
     try {
+      Reverifier rv = new Reverifier(config.trust().reverify().period(), config.trust().reverify().jitter(),
+          this::drifted);
       for (ModelSettings m : config.models()) {
         long t0 = System.nanoTime();
-        ModelHost host;
-        try {
-          host = ModelHost.load(m);
-        } catch (EngineException e) {
-          throw new SamplerServerException("model " + m.name() + " (" + m.dir() + "): " + e.getMessage(), e);
-        }
+        TrustedModelLoader.Loaded loaded = TrustedModelLoader.load(m, config.trust(), timings, nanoClock);
+        ModelHost host = loaded.host();
+        loaded.checks().forEach(rv::add);
         synchronized (batchers) {
           hosts.add(host);
           engine.add(host);
@@ -474,16 +561,23 @@ public final class SamplerServer implements AutoCloseable {
           batchers.add(batcher);
           batcher.start();
         }
-        LOG.log(Level.INFO, "model " + m.name() + " loaded from " + m.dir() + " on " + m.backend() + " in "
-            + (System.nanoTime() - t0) / 1_000_000 + " ms");
+        LOG.log(Level.INFO, "model " + m.name() + " verified and loaded from " + m.dir() + " on " + m.backend()
+            + " in " + (System.nanoTime() - t0) / 1_000_000 + " ms");
       }
+      reverifier = rv;
+      long t7 = nanoClock.getAsLong();
       if (config.warmup().enabled()) {
-        warmUp();
+        try {
+          warmUp();
+        } catch (SamplerServerException e) {
+          throw new StartupException(StartupStep.READINESS, e.getMessage(), e);
+        }
       }
       try {
         readinessGate.get();
       } catch (ExecutionException e) {
-        throw new SamplerServerException("the readiness gate failed: " + e.getCause().getMessage(), e.getCause());
+        throw new StartupException(StartupStep.READINESS, "the readiness gate failed: " + e.getCause().getMessage(),
+            e.getCause());
       }
       if (!state.compareAndSet(Engine.State.STARTING, Engine.State.READY)) {
         throw new SamplerServerException("shut down during start-up");
@@ -491,11 +585,14 @@ public final class SamplerServer implements AutoCloseable {
       for (String service : List.of("", SamplerServiceGrpc.SERVICE_NAME, GRPCInferenceServiceGrpc.SERVICE_NAME)) {
         health.setStatus(service, ServingStatus.SERVING);
       }
-      LOG.log(Level.INFO, "SERVING");
+      timings.add(StartupStep.READINESS, nanoClock.getAsLong() - t7);
+      timings.ready(nanoClock.getAsLong());
+      LOG.log(Level.INFO, "SERVING; start-up steps: " + timings);
+      rv.start();
       ready.complete(null);
     } catch (SamplerServerException e) {
       state.compareAndSet(Engine.State.STARTING, Engine.State.FAILED);
-      LOG.log(Level.ERROR, "start-up failed: " + e.getMessage());
+      LOG.log(Level.ERROR, e instanceof StartupException ? e.getMessage() : "start-up failed: " + e.getMessage());
       ready.completeExceptionally(e);
     } catch (InterruptedException e) {
       state.compareAndSet(Engine.State.STARTING, Engine.State.FAILED);
@@ -592,6 +689,10 @@ public final class SamplerServer implements AutoCloseable {
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       }
+    }
+    Reverifier rv = reverifier;
+    if (rv != null) {
+      rv.close();
     }
     if (admission != null) {
       admission.shutdown();

@@ -51,12 +51,16 @@ final class ServerProcess implements AutoCloseable {
           - name: demo
             dir: %s
             backend: cpu
+            signer-public-key: %s
+        sandbox:
+          relax: [all]
         batching:
           enabled: %s
           max-rows: %d
         admission:
           queue-capacity: 256
-        """.formatted(key, audience, home.resolve("models/demo"), o.batching(), o.maxRows()));
+        """.formatted(key, audience, home.resolve("models/demo"),
+            home.resolve("models/demo/signer.pub.pem"), o.batching(), o.maxRows()));
     ProcessBuilder pb = new ProcessBuilder(home.resolve("bin/sampler").toString(), "serve", "--config", cfg.toString())
         .redirectError(dir.resolve("server.stderr").toFile());
     pb.environment().put("SAMPLER_HOME", home.toString());

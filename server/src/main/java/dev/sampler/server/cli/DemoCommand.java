@@ -173,7 +173,8 @@ final class DemoCommand implements Callable<Integer> {
     return base
         .withGrpc(base.grpc().withPort(0))
         .withObserve(new ObserveSettings(false, base.observe().host(), 0))
-        .withModels(List.of(new ModelSettings("demo", dir, backendOptions.name, backendOptions.threadCount(), Map.of())))
+        .withModels(List.of(new ModelSettings("demo", dir, backendOptions.name, backendOptions.threadCount(), Map.of(),
+            base.models().get(0).trust())))
         .withWarmup(WarmupSettings.off())
         .withIdentity(new IdentitySettings(id.spiffeTrustDomain(), id.dnsSanSuffix(), id.gatewayToken(), noise.tenant))
         .withCommitmentKeyFile(Optional.ofNullable(noise.commitmentKeyFile));

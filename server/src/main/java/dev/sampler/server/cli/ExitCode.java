@@ -28,6 +28,14 @@ final class ExitCode {
   /** The server failed: INTERNAL, UNKNOWN, DATA_LOSS, UNIMPLEMENTED, ABORTED, or a reply that does not check out. */
   static final int SERVER = 8;
   /** The call was cancelled (Ctrl-C, or CANCELLED from the server); 128 + SIGINT, as shells report it. */
+  /** Start-up failed at step N (docs/DESIGN.md): exit code 10 + N (11 config ... 17 readiness). */
+  static int startup(dev.sampler.server.startup.StartupStep step) {
+    return 10 + step.number();
+  }
+
+  /** Runtime re-verification found drift and {@code integrity.exit-on-drift} is set. */
+  static final int DRIFT = 20;
+
   static final int CANCELLED = 130;
 
   private ExitCode() {}

@@ -46,7 +46,9 @@ public final class SamplerCli implements Runnable {
         (ex, cmd, parseResult) -> {
           // A failed command prints one line naming the step and cause; no stack trace unless asked.
           cmd.getErr().println("error: " + CliFailure.describe(ex));
-          int code = ex instanceof RemoteCallException r ? r.exitCode() : ExitCode.FAILED;
+          int code = ex instanceof RemoteCallException r ? r.exitCode()
+              : ex instanceof dev.sampler.server.startup.StartupException s ? ExitCode.startup(s.step())
+              : ExitCode.FAILED;
           if (System.getenv("SAMPLER_DEBUG") != null) {
             ex.printStackTrace(cmd.getErr());
           }

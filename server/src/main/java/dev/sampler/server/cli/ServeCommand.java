@@ -46,9 +46,14 @@ final class ServeCommand implements Callable<Integer> {
     if (System.getProperty("java.util.logging.SimpleFormatter.format") == null) {
       System.setProperty("java.util.logging.SimpleFormatter.format", "%1$tFT%1$tT.%1$tL %4$s %3$s: %5$s%6$s%n");
     }
-    ServerConfig cfg = config == null ? ServerConfig.embeddedDemo(System.getenv())
-        : ServerConfig.load(config, System.getenv());
-    SamplerServer server = SamplerServer.builder().config(cfg).build();
+    ServerConfig cfg;
+    try {
+      cfg = config == null ? ServerConfig.embeddedDemo(System.getenv()) : ServerConfig.load(config, System.getenv());
+    } catch (dev.sampler.server.config.ConfigException e) {
+      throw new dev.sampler.server.startup.StartupException(dev.sampler.server.startup.StartupStep.CONFIG,
+          e.getMessage(), e);
+    }
+    SamplerServer server = SamplerServer.builder().config(cfg).onFatalDrift(System::exit).build();
     // JUL resets its handlers in its own shutdown hook, so log lines written during shutdown may be
     // lost: the hook reports on stderr directly.
     AtomicBoolean failed = new AtomicBoolean();

@@ -44,7 +44,10 @@ public final class ConfigLoader {
   private static final Pattern TENANT_NAME = Pattern.compile("[A-Za-z0-9._:@/-]{1,128}");
   private static final Set<String> TENANT_KEYS = Set.of("weight", "rate-per-second", "burst", "max-concurrent",
       "max-queued");
-  private static final Set<String> MODEL_KEYS = Set.of("name", "dir", "backend", "threads");
+  private static final Set<String> MODEL_KEYS = Set.of("name", "dir", "backend", "threads", "signer-public-key",
+      "signature", "insecure-skip-signature", "sealed-key");
+  private static final Pattern KBS_RESOURCE = Pattern.compile(
+      "kbs:///[A-Za-z0-9_-][A-Za-z0-9_.-]*/[A-Za-z0-9_-][A-Za-z0-9_.-]*/[A-Za-z0-9_-][A-Za-z0-9_.-]*");
   private static final Set<String> FIXED_KEYS = Set.of(
       "grpc.host", "grpc.port", "grpc.max-message-size", "grpc.max-concurrent-streams", "grpc.max-connections",
       "grpc.insecure-plaintext", "grpc.reflection", "grpc.max-rapid-resets", "grpc.rapid-reset-period",
@@ -60,7 +63,11 @@ public final class ConfigLoader {
       "admission.throttle.quiet-period", "admission.throttle.recovery-step",
       "batching.enabled", "batching.max-rows", "batching.max-active-rows", "batching.fair-rows",
       "warmup.enabled", "warmup.generations", "warmup.steps", "warmup.noise",
-      "runtime.dir", "drain-timeout", "commitment-key-file");
+      "runtime.dir", "drain-timeout", "commitment-key-file",
+      "attestation.kbs-url", "attestation.evidence", "attestation.tsm-dir", "attestation.timeout",
+      "integrity.reverify-period", "integrity.reverify-jitter", "integrity.exit-on-drift");
+  /** Keys holding a list of strings (an environment override is a comma-separated list). */
+  private static final Set<String> LIST_KEYS = Set.of("sandbox.relax", "admin.tenants");
 
   private ConfigLoader() {}
 
@@ -166,7 +173,70 @@ public final class ConfigLoader {
       Duration drain = duration("drain-timeout", Duration.ofSeconds(30), Duration.ofHours(1));
       Optional<Path> commitmentKey = existingFile("commitment-key-file");
       return new ServerConfig(grpc, tls, identity, observe, models, admission, batching, warmup, runtime, drain,
-          commitmentKey);
+          commitmentKey, trust());
+    }
+
+    private TrustSettings trust() throws ConfigException {
+      List<String> relax = list("sandbox.relax");
+      for (int i = 0; i < relax.size(); i++) {
+        String r = relax.get(i);
+        if (!r.equals("all") && !TrustSettings.SANDBOX_CHECKS.contains(r)) {
+          throw bad("sandbox.relax", "entry \"" + r + "\" is not a check: use all or some of "
+              + String.join(", ", new TreeSet<>(TrustSettings.SANDBOX_CHECKS)));
+        }
+      }
+      Optional<java.net.URI> kbs = optionalString("attestation.kbs-url").map(java.net.URI::create);
+      if (kbs.isPresent() && !(kbs.get().getScheme() != null && kbs.get().getScheme().matches("https?")
+          && kbs.get().getHost() != null)) {
+        throw bad("attestation.kbs-url", "must be an http(s) URL such as https://kbs.example/kbs/v0, got \""
+            + kbs.get() + "\"");
+      }
+      String evidence = string("attestation.evidence", "tsm");
+      if (!evidence.equals("tsm") && !evidence.equals("insecure-sample")) {
+        throw bad("attestation.evidence", "must be tsm or insecure-sample, got \"" + evidence + "\"");
+      }
+      TrustSettings.Attestation attestation = new TrustSettings.Attestation(kbs, evidence,
+          path(string("attestation.tsm-dir", "/sys/kernel/config/tsm/report")),
+          positiveDuration("attestation.timeout", Duration.ofSeconds(10), Duration.ofMinutes(5)));
+      TrustSettings.Reverify reverify = new TrustSettings.Reverify(
+          duration("integrity.reverify-period", Duration.ofMinutes(10), Duration.ofDays(7)),
+          decimal("integrity.reverify-jitter", 0.2, 0, 0.9),
+          bool("integrity.exit-on-drift", false));
+      List<String> admins = list("admin.tenants");
+      for (String a : admins) {
+        if (!TENANT_NAME.matcher(a).matches()) {
+          throw bad("admin.tenants", "entries must be tenant ids: 1..128 characters from [A-Za-z0-9._:@/-]");
+        }
+      }
+      return new TrustSettings(new java.util.HashSet<>(relax), attestation, reverify, new java.util.HashSet<>(admins));
+    }
+
+    private List<String> list(String key) throws ConfigException {
+      String fromEnv = env.get(envName(key));
+      if (fromEnv != null) {
+        List<String> out = new ArrayList<>();
+        for (String part : fromEnv.split(",")) {
+          if (!part.isBlank()) {
+            out.add(part.strip());
+          }
+        }
+        return out;
+      }
+      Config node = root.get(key);
+      if (!node.exists()) {
+        return List.of();
+      }
+      if (node.type() != Config.Type.LIST) {
+        throw bad(key, "must be a list");
+      }
+      List<String> out = new ArrayList<>();
+      for (Config c : node.asNodeList().get()) {
+        if (!c.isLeaf()) {
+          throw bad(key, "must be a list of strings");
+        }
+        out.add(c.asString().get().strip());
+      }
+      return out;
     }
 
     private Optional<TlsSettings> tls() throws ConfigException {
@@ -240,7 +310,16 @@ public final class ConfigLoader {
             props.put(e.getKey(), e.getValue());
           }
         }
-        out.add(new ModelSettings(name, dir, string(k + "backend", "cpu"), integer(k + "threads", 0, 0, 1024), props));
+        Optional<String> sealed = optionalString(k + "sealed-key");
+        if (sealed.isPresent() && !KBS_RESOURCE.matcher(sealed.get()).matches()) {
+          throw bad(k + "sealed-key", "must be a key-broker resource kbs:///<repo>/<type>/<tag> (segments from"
+              + " [A-Za-z0-9_.-]), got \"" + sealed.get() + "\"");
+        }
+        Path signature = optionalString(k + "signature").map(this::path).orElse(dir.resolve("model.sig"));
+        ModelTrust trust = new ModelTrust(existingFile(k + "signer-public-key"), signature, List.of(),
+            bool(k + "insecure-skip-signature", false), sealed);
+        out.add(new ModelSettings(name, dir, string(k + "backend", "cpu"), integer(k + "threads", 0, 0, 1024), props,
+            trust));
       }
       return out;
     }
@@ -332,6 +411,9 @@ public final class ConfigLoader {
       String[] parts = key.split("\\.");
       if (parts.length == 3 && parts[0].equals("models") && parts[1].matches("\\d+")) {
         return MODEL_KEYS.contains(parts[2]);
+      }
+      if (parts.length == 3 && LIST_KEYS.contains(parts[0] + "." + parts[1]) && parts[2].matches("\\d+")) {
+        return true;
       }
       if (parts.length >= 4 && parts[0].equals("models") && parts[1].matches("\\d+") && parts[2].equals("properties")) {
         return true;

@@ -32,10 +32,13 @@ import java.util.Set;
  * @param drainTimeout how long shutdown waits for in-flight requests before failing them
  * @param commitmentKeyFile HMAC key (hex, at least 64 digits) for seed commitments; empty: a random
  *     key per process (commitments then compare only within one server run)
+ * @param trust the sandbox self-check, attestation and key broker, runtime re-verification, admin
+ *     callers
  */
 public record ServerConfig(GrpcSettings grpc, Optional<TlsSettings> tls, IdentitySettings identity,
     ObserveSettings observe, List<ModelSettings> models, AdmissionPolicy admission, BatchingPolicy batching,
-    WarmupSettings warmup, RuntimeSettings runtime, Duration drainTimeout, Optional<Path> commitmentKeyFile) {
+    WarmupSettings warmup, RuntimeSettings runtime, Duration drainTimeout, Optional<Path> commitmentKeyFile,
+    TrustSettings trust) {
 
   /** Class-path resource holding the embedded demo configuration. */
   public static final String EMBEDDED_DEMO = "/dev/sampler/server/config/embedded-demo.yaml";
@@ -53,6 +56,7 @@ public record ServerConfig(GrpcSettings grpc, Optional<TlsSettings> tls, Identit
     Objects.requireNonNull(runtime, "runtime");
     Objects.requireNonNull(drainTimeout, "drainTimeout");
     Objects.requireNonNull(commitmentKeyFile, "commitmentKeyFile");
+    Objects.requireNonNull(trust, "trust");
   }
 
   /**
@@ -107,6 +111,18 @@ public record ServerConfig(GrpcSettings grpc, Optional<TlsSettings> tls, Identit
     } else if (grpc.insecurePlaintext()) {
       throw new ConfigException("grpc.insecure-plaintext: true contradicts the tls section; remove one of them");
     }
+    for (int i = 0; i < models.size(); i++) {
+      ModelTrust t = models.get(i).trust();
+      if (t.signerPublicKey().isEmpty() && !t.insecureSkipSignature()) {
+        throw new ConfigException("models[" + i + "].signer-public-key is required: the model's signature ("
+            + t.signature().getFileName() + ") is verified against this pinned key before anything is loaded"
+            + " (models[" + i + "].insecure-skip-signature: true skips it, development only)");
+      }
+      if (t.sealedKey().isPresent() && trust.attestation().kbsUrl().isEmpty()) {
+        throw new ConfigException("attestation.kbs-url is required: models[" + i + "].sealed-key names a key held"
+            + " by the key broker");
+      }
+    }
     GatewayTokenSettings gt = identity.gatewayToken();
     if (gt.enabled() && gt.publicKey().isEmpty()) {
       throw new ConfigException("identity.gateway-token.public-key is required when identity.gateway-token.enabled"
@@ -140,66 +156,72 @@ public record ServerConfig(GrpcSettings grpc, Optional<TlsSettings> tls, Identit
   /** A copy with other gRPC settings. */
   public ServerConfig withGrpc(GrpcSettings grpc) {
     return new ServerConfig(grpc, tls, identity, observe, models, admission, batching, warmup, runtime, drainTimeout,
-        commitmentKeyFile);
+        commitmentKeyFile, trust);
   }
 
   /** A copy with other TLS settings (empty: plaintext, loopback only). */
   public ServerConfig withTls(Optional<TlsSettings> tls) {
     return new ServerConfig(grpc, tls, identity, observe, models, admission, batching, warmup, runtime, drainTimeout,
-        commitmentKeyFile);
+        commitmentKeyFile, trust);
   }
 
   /** A copy with other identity settings. */
   public ServerConfig withIdentity(IdentitySettings identity) {
     return new ServerConfig(grpc, tls, identity, observe, models, admission, batching, warmup, runtime, drainTimeout,
-        commitmentKeyFile);
+        commitmentKeyFile, trust);
   }
 
   /** A copy with other observability settings. */
   public ServerConfig withObserve(ObserveSettings observe) {
     return new ServerConfig(grpc, tls, identity, observe, models, admission, batching, warmup, runtime, drainTimeout,
-        commitmentKeyFile);
+        commitmentKeyFile, trust);
   }
 
   /** A copy serving other models. */
   public ServerConfig withModels(List<ModelSettings> models) {
     return new ServerConfig(grpc, tls, identity, observe, models, admission, batching, warmup, runtime, drainTimeout,
-        commitmentKeyFile);
+        commitmentKeyFile, trust);
   }
 
   /** A copy with another admission policy. */
   public ServerConfig withAdmission(AdmissionPolicy admission) {
     return new ServerConfig(grpc, tls, identity, observe, models, admission, batching, warmup, runtime, drainTimeout,
-        commitmentKeyFile);
+        commitmentKeyFile, trust);
   }
 
   /** A copy with another batching policy. */
   public ServerConfig withBatching(BatchingPolicy batching) {
     return new ServerConfig(grpc, tls, identity, observe, models, admission, batching, warmup, runtime, drainTimeout,
-        commitmentKeyFile);
+        commitmentKeyFile, trust);
   }
 
   /** A copy with other warm-up settings. */
   public ServerConfig withWarmup(WarmupSettings warmup) {
     return new ServerConfig(grpc, tls, identity, observe, models, admission, batching, warmup, runtime, drainTimeout,
-        commitmentKeyFile);
+        commitmentKeyFile, trust);
   }
 
   /** A copy with another runtime directory setting. */
   public ServerConfig withRuntime(RuntimeSettings runtime) {
     return new ServerConfig(grpc, tls, identity, observe, models, admission, batching, warmup, runtime, drainTimeout,
-        commitmentKeyFile);
+        commitmentKeyFile, trust);
   }
 
   /** A copy with another drain timeout. */
   public ServerConfig withDrainTimeout(Duration drainTimeout) {
     return new ServerConfig(grpc, tls, identity, observe, models, admission, batching, warmup, runtime, drainTimeout,
-        commitmentKeyFile);
+        commitmentKeyFile, trust);
+  }
+
+  /** A copy with other trust settings. */
+  public ServerConfig withTrust(TrustSettings trust) {
+    return new ServerConfig(grpc, tls, identity, observe, models, admission, batching, warmup, runtime, drainTimeout,
+        commitmentKeyFile, trust);
   }
 
   /** A copy with another commitment key file (empty: random per process). */
   public ServerConfig withCommitmentKeyFile(Optional<Path> commitmentKeyFile) {
     return new ServerConfig(grpc, tls, identity, observe, models, admission, batching, warmup, runtime, drainTimeout,
-        commitmentKeyFile);
+        commitmentKeyFile, trust);
   }
 }

@@ -37,7 +37,9 @@ public final class Engine {
     /** Stopped. */
     STOPPED,
     /** Start-up failed. */
-    FAILED
+    FAILED,
+    /** Runtime re-verification found drift: refusing all work until restart. */
+    DRIFTED
   }
 
   /** A submitted job and what its metadata reports about its noise. */
@@ -117,6 +119,7 @@ public final class Engine {
       throw new RejectedException(Code.UNAVAILABLE, switch (s) {
         case STARTING -> "the server is starting (loading and warming up its models); retry shortly";
         case DRAINING, STOPPED -> "the server is shutting down; retry elsewhere";
+        case DRIFTED -> "the server's model failed runtime re-verification and is out of service; retry elsewhere";
         default -> "the server failed to start; retry elsewhere";
       });
     }

@@ -44,6 +44,9 @@ class ServeCommandIT {
           - name: demo
             dir: models/demo
             threads: 2
+            signer-public-key: models/demo/signer.pub.pem
+        sandbox:
+          relax: [all]
         warmup:
           generations: 1
           steps: 1

@@ -32,7 +32,11 @@ public final class Servers {
       yaml.append("observe:\n  host: 127.0.0.1\n  port: 0\n");
     }
     if (!sections.contains("models:")) {
-      yaml.append("models:\n  - name: demo\n    dir: models/demo\n    threads: 2\n");
+      yaml.append("models:\n  - name: demo\n    dir: models/demo\n    threads: 2\n"
+          + "    signer-public-key: models/demo/signer.pub.pem\n");
+    }
+    if (!sections.contains("sandbox:")) {
+      yaml.append("sandbox:\n  relax: [all]\n"); // tests run as root on a writable root filesystem
     }
     if (!sections.contains("warmup:")) {
       yaml.append("warmup:\n  enabled: false\n");
