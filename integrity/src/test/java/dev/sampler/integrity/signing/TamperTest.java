@@ -21,7 +21,7 @@ import org.junit.jupiter.api.function.Executable;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Tampered variants of the upstream v1.1.0 fixture, each built in a
+ * Tampered variants of the upstream v1.1.0 fixture (and of the shipped demo model), each built in a
  * temporary copy: every one is refused with a message naming what was changed.
  */
 class TamperTest {
@@ -121,6 +121,28 @@ class TamperTest {
       assertEquals(model + ": 'sock' is not a regular file or directory (a socket, pipe or device)",
           message(() -> m.verifyDirectory(model, VerifyOptions.defaults())));
     }
+  }
+
+  @Test
+  void verifyDirectory_demoModelUnsignedConfigChange_failsNamingConfig(@TempDir Path tmp) throws Exception {
+    Path demo = Fixtures.copy(Fixtures.DEMO, tmp.resolve("demo"));
+    PublicKey pinned = SigningKeys.readPublicKey(Fixtures.DEMO.resolve("signer.pub.pem"));
+    VerifiedManifest m = ModelSignature.verify(demo.resolve("model.sig"), pinned);
+    m.verifyDirectory(demo, VerifyOptions.defaults());
+    String config = Files.readString(demo.resolve("scheduler_config.json"));
+    Files.writeString(demo.resolve("scheduler_config.json"), config.replaceFirst("\"num_train_timesteps\": *1000",
+        "\"num_train_timesteps\": 999"));
+    assertContains(message(() -> m.verifyDirectory(demo, VerifyOptions.defaults())),
+        "the model does not match model.sig: 1 file differs: 'scheduler_config.json'");
+  }
+
+  @Test
+  void verifyDirectory_shippedDemoModel_passes() throws Exception {
+    PublicKey pinned = SigningKeys.readPublicKey(Fixtures.DEMO.resolve("signer.pub.pem"));
+    VerifiedManifest m = ModelSignature.verify(Fixtures.DEMO.resolve("model.sig"), pinned);
+    m.verifyDirectory(Fixtures.DEMO, VerifyOptions.defaults());
+    assertTrue(m.files().containsAll(List.of("config.json", "diffusion_pytorch_model.safetensors",
+        "scheduler_config.json", "classes.json")), m.files().toString());
   }
 
   // ----- the bundle
