@@ -243,6 +243,10 @@ public final class BrokerService {
         throw attestationError("Attestation.tee-evidence.primary_evidence is missing");
       }
       String additional = textMember(evidence, "additional_evidence", "Attestation.tee-evidence");
+      if (!additional.isEmpty()) {
+        throw attestationError("Attestation.tee-evidence.additional_evidence is not supported by this reference"
+            + " broker (send \"\")");
+      }
       // 4. nonce: the session's own, used once
       if (!nonce.equals(s.nonce())) {
         Optional<Session> owner = p.sessions().byNonce(nonce);
@@ -258,7 +262,7 @@ public final class BrokerService {
       }
       // 5. evidence
       byte[] reportData = RcarBinding.reportData(nonce, teePubkey, additional, RcarBinding.DEFAULT_HASH_ALGORITHM);
-      JsonNode claims = verifyEvidence(s.tee(), primary, additional, reportData);
+      JsonNode claims = verifyEvidence(s.tee(), primary, reportData);
       // 6. token
       Optional<String> appraisal = p.policy().appraise(s.tee(), claims);
       String token = p.tokens().issue(s.tee(), claims, teePubkey, nonce, reportData, appraisal.isEmpty());
@@ -274,7 +278,7 @@ public final class BrokerService {
     }
   }
 
-  private JsonNode verifyEvidence(String tee, JsonNode primary, String additional, byte[] reportData)
+  private JsonNode verifyEvidence(String tee, JsonNode primary, byte[] reportData)
       throws KbsError {
     if (!tee.equals(Tees.SAMPLE)) {
       throw attestationError("no verifier for tee '" + tee + "' in this reference broker (it verifies sample"
@@ -283,10 +287,6 @@ public final class BrokerService {
     if (!p.allowSampleTee()) {
       throw attestationError("tee 'sample' is refused: this broker was started without --allow-sample-tee"
           + " (sample evidence is unsigned and proves nothing; development only)");
-    }
-    if (!additional.isEmpty()) {
-      throw attestationError("Attestation.tee-evidence.additional_evidence is not supported by this reference"
-          + " broker (send \"\")");
     }
     try {
       return SampleVerifier.verify(primary, reportData);
