@@ -227,7 +227,7 @@ public final class KeyBrokerMain implements Runnable {
         KeyBroker b = broker;
         AuditLog a = audit;
         Thread hook = new Thread(() -> {
-          LOG.info("keybroker: stopping");
+          LOG.info("stopping: closing the server, the key store and the audit log");
           b.close();
           store.close();
           a.close();

@@ -160,11 +160,14 @@ public record Policy(
         .build();
     m.coercionConfigDefaults().setAcceptBlankAsEmpty(false);
     try {
-      Policy p = m.readValue(json, Policy.class);
-      if (p == null) {
+      JsonNode tree = m.readTree(json);
+      if (tree == null || tree.isMissingNode()) {
         throw new PolicyException("policy " + source + " is empty");
       }
-      return p;
+      // Unknown keys first: Jackson reports them only after a record's constructor has run, and
+      // that constructor's complaint (a required key missing) would hide the misspelt key.
+      checkKeys(tree, source);
+      return m.treeToValue(tree, Policy.class);
     } catch (UnrecognizedPropertyException e) {
       throw new PolicyException("policy " + source + ": unknown key '" + e.getPropertyName() + "' at "
           + path(e) + " (known: " + e.getKnownPropertyIds() + ")", e);
@@ -222,6 +225,36 @@ public record Policy(
     return Optional.empty();
   }
 
+  private static final List<String> TOP_KEYS = List.of("id", "allowed-tees", "sample", "resources");
+  private static final List<String> SAMPLE_KEYS = List.of("allowed-svns");
+  private static final List<String> RULE_KEYS = List.of("allowed-tees", "required-claims");
+
+  private static void checkKeys(JsonNode tree, String source) throws PolicyException {
+    if (!tree.isObject()) {
+      throw new PolicyException("policy " + source + ": must be a JSON object");
+    }
+    known(tree, TOP_KEYS, "", source);
+    if (tree.path("sample").isObject()) {
+      known(tree.get("sample"), SAMPLE_KEYS, "sample.", source);
+    }
+    if (tree.path("resources").isObject()) {
+      for (Map.Entry<String, JsonNode> e : tree.get("resources").properties()) {
+        if (e.getValue().isObject()) {
+          known(e.getValue(), RULE_KEYS, "resources." + e.getKey() + ".", source);
+        }
+      }
+    }
+  }
+
+  private static void known(JsonNode n, List<String> keys, String at, String source) throws PolicyException {
+    for (Map.Entry<String, JsonNode> e : n.properties()) {
+      if (!keys.contains(e.getKey())) {
+        throw new PolicyException("policy " + source + ": unknown key '" + e.getKey() + "' at " + at + e.getKey()
+            + " (known: " + keys + ")");
+      }
+    }
+  }
+
   private static void checkTee(String t) {
     if (!Tees.known(t)) {
       throw new IllegalArgumentException("tee '" + t + "' is not one of " + Tees.ALL);
@@ -240,6 +273,7 @@ public record Policy(
       }
       return b.isEmpty() ? "top level" : b.toString();
     }
-    return e.getLocation() == null ? "top level" : "line " + e.getLocation().getLineNr();
+    return e.getLocation() == null || e.getLocation().getLineNr() <= 0 ? "top level"
+        : "line " + e.getLocation().getLineNr();
   }
 }
