@@ -11,11 +11,8 @@ import java.security.Security;
 import java.util.Arrays;
 import java.util.Objects;
 import java.util.OptionalLong;
-import javax.crypto.AEADBadTagException;
-import javax.crypto.Cipher;
 import javax.crypto.KeyGenerator;
 import javax.crypto.SecretKey;
-import javax.crypto.spec.GCMParameterSpec;
 
 /**
  * A logged-in session with a PKCS#11 token through the JDK's SunPKCS11 provider, holding the
@@ -178,7 +175,7 @@ public final class Pkcs11Token implements AutoCloseable {
       throw new StoreException("hsm: key '" + settings.kekLabel() + "' in " + name()
           + " is extractable; a KEK must be sensitive and non-extractable");
     }
-    return new TokenKek(settings.kekLabel(), key);
+    return new AesGcmKek(settings.kekLabel(), key, provider, "hsm", name());
   }
 
   /** Logs out and closes the provider's sessions. */
@@ -190,46 +187,6 @@ public final class Pkcs11Token implements AutoCloseable {
       }
     } catch (javax.security.auth.login.LoginException | ProviderException ignored) {
       // closing on the way out: nothing useful to do with a logout failure
-    }
-  }
-
-  private final class TokenKek implements Kek {
-    private final String label;
-    private final Key key;
-
-    TokenKek(String label, Key key) {
-      this.label = label;
-      this.key = key;
-    }
-
-    @Override
-    public String label() {
-      return label;
-    }
-
-    @Override
-    public byte[] seal(byte[] iv, byte[] aad, byte[] plaintext) throws StoreException {
-      return run(Cipher.ENCRYPT_MODE, iv, aad, plaintext);
-    }
-
-    @Override
-    public byte[] open(byte[] iv, byte[] aad, byte[] ciphertextAndTag) throws StoreException {
-      return run(Cipher.DECRYPT_MODE, iv, aad, ciphertextAndTag);
-    }
-
-    private byte[] run(int mode, byte[] iv, byte[] aad, byte[] in) throws StoreException {
-      try {
-        Cipher c = Cipher.getInstance("AES/GCM/NoPadding", provider);
-        c.init(mode, key, new GCMParameterSpec(128, iv));
-        c.updateAAD(aad);
-        return c.doFinal(in);
-      } catch (AEADBadTagException e) {
-        throw new StoreException("hsm: AES-GCM tag does not verify under key '" + label + "' in " + name()
-            + " (wrapped under another KEK, or the file was altered)", e);
-      } catch (GeneralSecurityException | ProviderException e) {
-        throw new StoreException("hsm: AES-GCM " + (mode == Cipher.ENCRYPT_MODE ? "encryption" : "decryption")
-            + " under key '" + label + "' in " + name() + " failed: " + rootMessage(e), e);
-      }
     }
   }
 
