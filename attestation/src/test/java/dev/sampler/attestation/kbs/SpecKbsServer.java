@@ -49,6 +49,7 @@ final class SpecKbsServer implements AutoCloseable {
   private static final ObjectMapper JSON = new ObjectMapper();
   private final SecureRandom random = new SecureRandom();
   private final HttpServer server;
+  private final String scheme;
   private final Map<String, Session> sessions = new ConcurrentHashMap<>();
   private final Map<String, byte[]> resources = new ConcurrentHashMap<>();
   private final Map<String, Canned> canned = new ConcurrentHashMap<>();
@@ -57,14 +58,27 @@ final class SpecKbsServer implements AutoCloseable {
   private volatile JsonNode encryptTo; // when set, resources are encrypted to this JWK instead
 
   SpecKbsServer() throws IOException {
-    server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 16);
+    this(null);
+  }
+
+  /** Serves https with {@code tls} when it is not null. */
+  SpecKbsServer(javax.net.ssl.SSLContext tls) throws IOException {
+    InetSocketAddress loopback = new InetSocketAddress(InetAddress.getLoopbackAddress(), 0);
+    if (tls == null) {
+      server = HttpServer.create(loopback, 16);
+    } else {
+      com.sun.net.httpserver.HttpsServer https = com.sun.net.httpserver.HttpsServer.create(loopback, 16);
+      https.setHttpsConfigurator(new com.sun.net.httpserver.HttpsConfigurator(tls));
+      server = https;
+    }
+    scheme = tls == null ? "http" : "https";
     server.setExecutor(Executors.newVirtualThreadPerTaskExecutor());
     server.createContext("/kbs/v0/", this::handle);
     server.start();
   }
 
   URI base() {
-    return URI.create("http://127.0.0.1:" + server.getAddress().getPort() + "/kbs/v0");
+    return URI.create(scheme + "://127.0.0.1:" + server.getAddress().getPort() + "/kbs/v0");
   }
 
   void putResource(String path, byte[] value) {
