@@ -1,0 +1,2 @@
+/** RFC 8785 JSON Canonicalization Scheme ({@link dev.sampler.attestation.jcs.Jcs}). */
+package dev.sampler.attestation.jcs;
