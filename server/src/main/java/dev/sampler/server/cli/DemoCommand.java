@@ -15,6 +15,10 @@ import dev.sampler.server.SamplerServer;
 import dev.sampler.server.config.ConfigLoader;
 import dev.sampler.server.config.IdentitySettings;
 import dev.sampler.server.config.ModelSettings;
+import dev.sampler.server.config.ModelTrust;
+import dev.sampler.server.config.TrustSettings;
+import dev.sampler.server.startup.StartupStep;
+import dev.sampler.server.startup.StartupTimings;
 import dev.sampler.server.config.ObserveSettings;
 import dev.sampler.server.config.ServerConfig;
 import dev.sampler.server.config.WarmupSettings;
@@ -105,18 +109,22 @@ final class DemoCommand implements Callable<Integer> {
       weightsSha256 = pipeline.weightsSha256();
     }
 
-    ServerConfig cfg = demoConfig(dir);
     if (System.getProperty("java.util.logging.SimpleFormatter.format") == null) {
       // one line per log record, as `serve` prints them (read when JUL first formats a record)
       System.setProperty("java.util.logging.SimpleFormatter.format", "%1$tFT%1$tT.%1$tL %4$s %3$s: %5$s%6$s%n");
     }
     Quiet quiet = Quiet.serverLogs();
-    try (SamplerServer server = SamplerServer.builder().config(cfg).build();
+    try (DemoTrustChain chain = DemoTrustChain.start(dir);
+        SamplerServer server = SamplerServer.builder().config(demoConfig(dir, chain)).build();
         SecretSeed seed = noise.seed()) {
-      long s0 = System.nanoTime();
+      o.printf(Locale.ROOT, "sealed the weights with a fresh data key into %s (%.0f ms); started the reference key"
+          + " broker at %s with that key in its INSECURE development key store (%.0f ms)%n", chain.modelDir(),
+          chain.sealNanos() / 1e6, chain.kbsUrl(), chain.brokerStartNanos() / 1e6);
+      o.flush();
       server.start();
-      o.printf(Locale.ROOT, "serving the demo model in-process on %s (plaintext gRPC, loopback only), ready in %.0f ms;"
-          + " generating through it%n", server.grpcTarget(), (System.nanoTime() - s0) / 1e6);
+      o.println(startupReport(server.startupTimings()));
+      o.printf(Locale.ROOT, "serving the demo model in-process on %s (plaintext gRPC, loopback only);"
+          + " generating through it%n", server.grpcTarget());
       o.flush();
       GenerateRequest.Builder request = GenerateRequest.newBuilder()
           .setModel("demo")
@@ -164,17 +172,22 @@ final class DemoCommand implements Callable<Integer> {
    * request does not pay back 15 s of warm-up), the tenant and commitment key of --tenant and
    * --commitment-key-file (so a replay matches {@code generate --local} with the same options).
    */
-  private ServerConfig demoConfig(Path dir) throws Exception {
+  private ServerConfig demoConfig(Path dir, DemoTrustChain chain) throws Exception {
     Map<String, String> env = new java.util.HashMap<>(System.getenv());
     // the embedded configuration checks its model directory when read: point it at --model first
     env.put(ConfigLoader.envName("models.0.dir"), dir.toString());
+    env.put(ConfigLoader.envName("models.0.signer-public-key"), signerKey(dir).toString());
     ServerConfig base = ServerConfig.embeddedDemo(env);
     IdentitySettings id = base.identity();
     return base
         .withGrpc(base.grpc().withPort(0))
         .withObserve(new ObserveSettings(false, base.observe().host(), 0))
-        .withModels(List.of(new ModelSettings("demo", dir, backendOptions.name, backendOptions.threadCount(), Map.of(),
-            base.models().get(0).trust())))
+        .withModels(List.of(new ModelSettings("demo", chain.modelDir(), backendOptions.name,
+            backendOptions.threadCount(), Map.of(), new ModelTrust(Optional.of(signerKey(dir)),
+                chain.modelDir().resolve("model.sig"), List.of(), false, Optional.of(chain.resourceUri())))))
+        .withTrust(new TrustSettings(base.trust().sandboxRelax(), new TrustSettings.Attestation(
+            Optional.of(chain.kbsUrl()), "insecure-sample", base.trust().attestation().tsmDir(), Duration.ofSeconds(30)),
+            base.trust().reverify(), java.util.Set.of()))
         .withWarmup(WarmupSettings.off())
         .withIdentity(new IdentitySettings(id.spiffeTrustDomain(), id.dnsSanSuffix(), id.gatewayToken(), noise.tenant))
         .withCommitmentKeyFile(Optional.ofNullable(noise.commitmentKeyFile));
@@ -198,6 +211,39 @@ final class DemoCommand implements Callable<Integer> {
     void restore() {
       previous.forEach(java.util.logging.Logger::setLevel);
     }
+  }
+
+  /**
+   * The pinned signer key: the demo model's {@code models/demo/signer.pub.pem} of this checkout (or
+   * {@code signer.pub.pem} in a --model directory).
+   */
+  private static Path signerKey(Path dir) throws java.io.IOException {
+    Path key = dir.resolve("signer.pub.pem");
+    if (!Files.isRegularFile(key)) {
+      throw new java.io.FileNotFoundException(dir + " has no signer.pub.pem: the demo pins the public key the model's model.sig must"
+          + " verify against (bin/sampler keygen and sign make both)");
+    }
+    return key;
+  }
+
+  /** The start-up steps as a small table, and process start to SERVING. */
+  static String startupReport(StartupTimings t) {
+    StringBuilder sb = new StringBuilder("start-up (docs/DESIGN.md steps), this process:\n");
+    for (StartupStep s : StartupStep.values()) {
+      sb.append(String.format(Locale.ROOT, "  %d %-12s %8.1f ms%n", s.number(), s.label(), t.nanos(s) / 1e6));
+    }
+    long steps = 0;
+    for (StartupStep s : StartupStep.values()) {
+      steps += t.nanos(s);
+    }
+    sb.append(String.format(Locale.ROOT, "  (listening sockets, Helidon start: %.1f ms)%n", (t.totalNanos() - steps) / 1e6));
+    sb.append(String.format(Locale.ROOT, "  server start to SERVING %.0f ms", t.totalNanos() / 1e6));
+    java.util.Optional<java.time.Instant> jvm = ProcessHandle.current().info().startInstant();
+    if (jvm.isPresent()) {
+      sb.append(String.format(Locale.ROOT, "; process start to SERVING %.0f ms",
+          Duration.between(jvm.get(), java.time.Instant.now()).toNanos() / 1e6));
+    }
+    return sb.toString();
   }
 
   /** Checks one forward on the shipped example input against PyTorch's output, if both are there. */

@@ -26,7 +26,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** YAML plus environment into typed records, and precise messages for every bad value. */
 class ConfigLoaderTest {
-  static final String MODELS = "models:\n  - name: demo\n    dir: models/demo\n";
+  static final String KEY = "    signer-public-key: models/demo/signer.pub.pem\n";
+  static final String MODELS = "models:\n  - name: demo\n    dir: models/demo\n" + KEY;
   static final String PLAIN = "grpc:\n  insecure-plaintext: true\n";
 
   static ServerConfig parse(String yaml, Map<String, String> env) throws ConfigException {
@@ -81,6 +82,7 @@ class ConfigLoaderTest {
         models:
           - name: demo
             dir: models/demo
+            signer-public-key: models/demo/signer.pub.pem
             properties:
               conv: onednn
               conv.onednn.min-mflop: 10
@@ -130,10 +132,26 @@ class ConfigLoaderTest {
         + " \"sometimes\"");
     cases.put(PLAIN + "models:\n  - name: demo\n    dir: models/nowhere\n",
         "test: models[0].dir is not a directory: " + Servers.HOME.resolve("models/nowhere"));
-    cases.put(PLAIN + "models:\n  - name: demo\n    dir: models/demo\n  - name: demo\n    dir: models/demo\n",
+    cases.put(PLAIN + "models:\n  - name: demo\n    dir: models/demo\n" + KEY + "  - name: demo\n    dir: models/demo\n"
+        + KEY,
         "models[1].name: the name \"demo\" is used by an earlier model");
     cases.put(PLAIN + "models:\n  - name: bad name\n    dir: models/demo\n",
         "test: models[0].name is required: 1..64 characters from [A-Za-z0-9._-]");
+    cases.put(PLAIN + "models:\n  - name: demo\n    dir: models/demo\n",
+        "models[0].signer-public-key is required: the model's signature (model.sig) is verified against this pinned"
+            + " key before anything is loaded (models[0].insecure-skip-signature: true skips it, development only)");
+    cases.put(PLAIN + MODELS + "    sealed-key: kbs://broker/a/b/c\n", "test: models[0].sealed-key must be a key-broker"
+        + " resource kbs:///<repo>/<type>/<tag> (segments from [A-Za-z0-9_.-]), got \"kbs://broker/a/b/c\"");
+    cases.put(PLAIN + MODELS + "    sealed-key: kbs:///a/b/c\n", "attestation.kbs-url is required: models[0].sealed-key"
+        + " names a key held by the key broker");
+    cases.put(PLAIN + MODELS + "attestation:\n  kbs-url: ftp://x/kbs/v0\n", "test: attestation.kbs-url must be an"
+        + " http(s) URL such as https://kbs.example/kbs/v0, got \"ftp://x/kbs/v0\"");
+    cases.put(PLAIN + MODELS + "attestation:\n  evidence: sample\n", "test: attestation.evidence must be tsm or"
+        + " insecure-sample, got \"sample\"");
+    cases.put(PLAIN + MODELS + "sandbox:\n  relax: [root]\n", "test: sandbox.relax entry \"root\" is not a check: use"
+        + " all or some of capabilities, new-privileges, no-seccomp, run-as-root, writable-root");
+    cases.put(PLAIN + MODELS + "integrity:\n  reverify-jitter: 2\n", "test: integrity.reverify-jitter must be 0.0..0.9,"
+        + " got 2");
     cases.put(PLAIN, "test: models: at least one model is required");
     cases.put(PLAIN + MODELS + "identity:\n  gateway-token:\n    enabled: true\n",
         "identity.gateway-token.public-key is required when identity.gateway-token.enabled is true");
@@ -178,5 +196,26 @@ class ConfigLoaderTest {
     assertEquals(0.0625, c.admission().throttle().minFactor());
     assertEquals(Map.of("conv", "java"), c.models().getFirst().properties());
     assertEquals(Optional.of(dir.resolve("run")), c.runtime().dir());
+    assertEquals(Optional.of(Servers.HOME.resolve("models/demo/signer.pub.pem")),
+        c.models().getFirst().trust().signerPublicKey());
+    assertEquals(Optional.of(java.net.URI.create("https://kbs.example:8080/kbs/v0")),
+        c.trust().attestation().kbsUrl());
+    assertEquals(Duration.ofMinutes(10), c.trust().reverify().period());
+    assertTrue(c.trust().sandboxRelax().isEmpty());
+  }
+
+  @Test
+  void parse_trustKeys_typedAndEnvironmentListsSplitOnCommas() throws Exception {
+    ServerConfig c = parse(PLAIN + MODELS + "    sealed-key: kbs:///sampler/demo/weights\n"
+        + "attestation:\n  kbs-url: http://127.0.0.1:8080/kbs/v0\n  evidence: insecure-sample\n"
+        + "sandbox:\n  relax: [no-seccomp]\nadmin:\n  tenants: [ops]\nintegrity:\n  exit-on-drift: true\n",
+        Map.of("SAMPLER_SANDBOX_RELAX", "run-as-root, writable-root"));
+    assertEquals(Optional.of("kbs:///sampler/demo/weights"), c.models().getFirst().trust().sealedKey());
+    assertEquals("insecure-sample", c.trust().attestation().evidence());
+    assertEquals(java.util.Set.of("run-as-root", "writable-root"), c.trust().sandboxRelax());
+    assertTrue(c.trust().relaxed("writable-root") && !c.trust().relaxed("no-seccomp"));
+    assertEquals(java.util.Set.of("ops"), c.trust().adminTenants());
+    assertTrue(c.trust().reverify().exitOnDrift());
+    assertEquals(Servers.HOME.resolve("models/demo/model.sig"), c.models().getFirst().trust().signature());
   }
 }
