@@ -26,6 +26,7 @@ import picocli.CommandLine.Command;
       FidelityCommand.class,
       ForwardCommand.class,
       InfoCommand.class,
+      SealCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class SamplerCli implements Runnable {
