@@ -24,7 +24,6 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.ReentrantLock;
-import java.util.function.Supplier;
 
 /**
  * Decrypts a sealed file ({@link SealedFormat}) into off-heap memory, in parallel: worker threads
@@ -76,13 +75,13 @@ public final class Unsealer {
   public static UnsealedBytes unseal(
       Path sealedFile, DataKey key, String fileName, int threads, DigestPlan plan, CryptoProvider crypto)
       throws IOException, IntegrityException {
-    return unseal(sealedFile, key, fileName, threads, plan, crypto, Arena::ofShared);
+    return unseal(sealedFile, key, fileName, threads, plan, crypto, OutputMemory.DEFAULT);
   }
 
-  /** The output arena comes from {@code outputArena} (tests observe the memory after close). */
+  /** The output memory comes from {@code output} (tests observe it after it is freed). */
   static UnsealedBytes unseal(
       Path sealedFile, DataKey key, String fileName, int threads, DigestPlan plan, CryptoProvider crypto,
-      Supplier<Arena> outputArena) throws IOException, IntegrityException {
+      OutputMemory.Allocator output) throws IOException, IntegrityException {
     Objects.requireNonNull(sealedFile, "sealedFile");
     Objects.requireNonNull(key, "key");
     Objects.requireNonNull(plan, "plan");
@@ -108,14 +107,9 @@ public final class Unsealer {
       header.get(salt).get(prefix);
       List<Range> ranges = ranges(name, plan, layout.plaintextBytes());
 
-      Arena out = outputArena.get();
-      MemorySegment plain;
-      try {
-        plain = out.allocate(layout.plaintextBytes(), 64);
-      } catch (RuntimeException | Error e) {
-        out.close();
-        throw e;
-      }
+      OutputMemory.Allocation alloc = output.allocate(layout.plaintextBytes());
+      Arena out = alloc.arena();
+      MemorySegment plain = alloc.segment();
       boolean ok = false;
       try {
         Job job = new Job(name, ch, layout, prefix, plain, ranges, crypto, Math.min(threads, layout.segments()));

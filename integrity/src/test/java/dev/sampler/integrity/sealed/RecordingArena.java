@@ -21,6 +21,11 @@ final class RecordingArena implements Arena {
     return s;
   }
 
+  /** An allocator for {@code Unsealer} that takes its memory from this arena. */
+  OutputMemory.Allocator allocator() {
+    return size -> new OutputMemory.Allocation(this, allocate(size, 64));
+  }
+
   @Override
   public MemorySegment.Scope scope() {
     return backing.scope();

@@ -88,7 +88,7 @@ class SealUnsealTest {
     for (int threads : new int[] {1, 2}) {
       RecordingArena arena = new RecordingArena();
       IntegrityException e = assertThrows(IntegrityException.class,
-          () -> Unsealer.unseal(sealed, k, name, threads, plan, crypto, () -> arena), "threads " + threads);
+          () -> Unsealer.unseal(sealed, k, name, threads, plan, crypto, arena.allocator()), "threads " + threads);
       assertEquals(message, e.getMessage(), "threads " + threads);
       assertTrue(arena.closed || arena.allocated.isEmpty(), "output freed (or never allocated)");
       assertTrue(arena.allZero(), "output zeroed");
@@ -370,7 +370,7 @@ class SealUnsealTest {
     byte[] plain = random(F + 10, 16);
     Path f = sealFile(plain, "z.sealed");
     RecordingArena arena = new RecordingArena();
-    UnsealedBytes u = Unsealer.unseal(f, key, NAME, 2, DigestPlan.none(), crypto, () -> arena);
+    UnsealedBytes u = Unsealer.unseal(f, key, NAME, 2, DigestPlan.none(), crypto, arena.allocator());
     assertArrayEquals(plain, u.segment().toArray(ValueLayout.JAVA_BYTE));
     assertFalse(arena.allZero());
     u.close();

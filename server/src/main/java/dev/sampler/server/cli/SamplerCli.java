@@ -29,6 +29,7 @@ import picocli.CommandLine.Command;
       KeygenCommand.class,
       SignCommand.class,
       VerifyCommand.class,
+      SealCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class SamplerCli implements Runnable {
