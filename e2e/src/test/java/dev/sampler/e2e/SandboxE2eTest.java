@@ -36,6 +36,12 @@ import org.junit.jupiter.api.io.TempDir;
  * ND4J, so JavaCPP must unpack native libraries: without {@code runtime.dir} that start-up fails
  * ("cannot load ND4J with oneDNN"), checked by hand; with it they land in the tmpfs.
  *
+ * <p>The model it serves is the sealed demo model: start-up verifies the signature, attests to the
+ * real key broker ({@link KeyBrokerFixture}: SoftHSM2 token, its own process on loopback), unseals
+ * the weights in memory and uploads them. Since / is read-only, the tmpfs is the only place the
+ * server could write plaintext weights; the test (as root, through {@code /proc/<pid>/root}) reads
+ * every file there and finds no 4 KiB window of them.
+ *
  * <p>The recipe and its traps are in ../shared/SANDBOX.md (in the project's working notes): bwrap is
  * started by an unprivileged user (as root, {@code setpriv} drops to 65532 first, since bwrap's own
  * {@code --uid} is no real drop for root); uid 65532 cannot read under /root, so the runtime (jar,
@@ -66,19 +72,25 @@ class SandboxE2eTest {
     }
 
     Path runtime = Files.createTempDirectory(Path.of("/var/tmp"), "sampler-sandbox-");
+    KeyBrokerFixture broker = null;
     try {
       Files.setPosixFilePermissions(runtime, PosixFilePermissions.fromString("rwxr-xr-x"));
       Path home = Proc.home();
       copyTree(home.resolve("server/target/lib"), runtime.resolve("lib"));
       copyFile(home.resolve("server/target/sampler-cli.jar"), runtime.resolve("sampler-cli.jar"));
-      copyTree(E2e.demoModel(), runtime.resolve("models/demo"));
+      // The zero-trust chain inside the sandbox: the demo model sealed, its data key in a SoftHSM2-backed
+      // key broker (a separate process on loopback), released after (sample) attestation.
+      broker = KeyBrokerFixture.start(logs.resolve("broker"));
+      copyTree(broker.sealed, runtime.resolve("models/demo"));
       Path run = Files.createDirectory(runtime.resolve("run")); // the tmpfs mount point
       Files.setPosixFilePermissions(run, PosixFilePermissions.fromString("rwxr-xr-x"));
       // The model's convolutions run on oneDNN through ND4J, so JavaCPP must unpack native libraries.
       // The sandbox self-check runs strict except for seccomp: bwrap here installs no filter (the
       // seccomp profile is a later issue's). uid, read-only root, no_new_privs, no capabilities hold.
-      Path config = E2e.config(runtime, runtime.resolve("models/demo"), "", "    properties:\n      conv: onednn\n",
-          "sandbox:\n  relax: [no-seccomp]\n");
+      Path config = E2e.config(runtime, runtime.resolve("models/demo"), "", "    properties:\n      conv: onednn\n"
+          + "    sealed-key: kbs:///" + KeyBrokerFixture.RESOURCE + "\n",
+          "sandbox:\n  relax: [no-seccomp]\nattestation:\n  kbs-url: " + broker.kbsUrl
+              + "\n  evidence: insecure-sample\n  timeout: PT20S\n");
       Files.setPosixFilePermissions(config, PosixFilePermissions.fromString("rw-r--r--"));
 
       List<String> cmd = new ArrayList<>();
@@ -137,10 +149,20 @@ class SandboxE2eTest {
           }
         }
         String err = server.proc.err();
+        assertTrue(err.contains("key broker released resource kbs:///" + KeyBrokerFixture.RESOURCE), err);
+        if (root) {
+          // Plaintext weights never touch disk: / is read-only for the server, so the runtime
+          // directory's tmpfs is the only place it could have written them, and it holds none.
+          TrustE2eTest.assertNoPlaintext(Path.of("/proc", String.valueOf(java), "root").resolve(run.toString().substring(1)),
+              Files.readAllBytes(E2e.demoModel().resolve("diffusion_pytorch_model.safetensors")));
+        }
         assertFalse(err.contains("Read-only file system"), "something tried to write outside the runtime directory:\n" + err);
         assertFalse(err.contains("Permission denied"), err);
       }
     } finally {
+      if (broker != null) {
+        broker.close();
+      }
       deleteTree(runtime);
     }
   }

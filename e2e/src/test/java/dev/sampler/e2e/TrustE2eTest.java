@@ -130,6 +130,8 @@ class TrustE2eTest {
       assertTrue(r.err().contains(f), "missing \"" + f + "\" in:\n" + r);
     }
     assertTrue(!r.out().contains("SERVING"), r.toString());
+    // the refusal as an operator sees it (kept in the test report for docs/issues/0005-trust.md)
+    r.err().lines().filter(l -> l.startsWith("error: ")).forEach(l -> System.out.println("[exit " + r.code() + "] " + l));
     return r;
   }
 
