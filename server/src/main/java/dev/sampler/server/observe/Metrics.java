@@ -46,9 +46,12 @@ public final class Metrics implements AdmissionEventSink {
     declare("sampler_grpc_requests_total", "counter", "gRPC calls finished, by method and status code");
     declare("sampler_oversized_messages_total", "counter",
         "Requests refused because a message exceeded grpc.max-message-size");
-    // A counter without labels exists from the start, so a scrape shows 0 rather than nothing.
-    counters.computeIfAbsent("sampler_oversized_messages_total", n -> new ConcurrentHashMap<>())
-        .put("", new LongAdder());
+    declare("sampler_integrity_drift_total", "counter",
+        "Runtime re-verifications that found drift (weights as loaded or signed files on disk)");
+    // Counters without labels exist from the start, so a scrape shows 0 rather than nothing.
+    for (String c : new String[] {"sampler_oversized_messages_total", "sampler_integrity_drift_total"}) {
+      counters.computeIfAbsent(c, n -> new ConcurrentHashMap<>()).put("", new LongAdder());
+    }
   }
 
   private Family declare(String name, String type, String help) {
