@@ -298,7 +298,8 @@ public final class BatchingBench {
     return Arrays.stream(csv.split(",")).map(String::trim).mapToInt(Integer::parseInt).toArray();
   }
 
-  private static Map<String, String> options(String[] args) {
+  /** {@code --name value} pairs, in order (also used by {@link UnsealBench}). */
+  static Map<String, String> options(String[] args) {
     Map<String, String> o = new LinkedHashMap<>();
     for (int i = 0; i < args.length; i++) {
       if (!args[i].startsWith("--") || i + 1 == args.length) {
