@@ -97,7 +97,7 @@ public final class UnsealBench {
   }
 
   public static void main(String[] args) throws Exception {
-    Map<String, String> o = BatchingBench.options(args);
+    Map<String, String> o = BenchOptions.parse(args);
     long mib = Long.parseLong(o.getOrDefault("mib", "1024"));
     long baselineMib = Long.parseLong(o.getOrDefault("baseline-mib", "128"));
     long shardMib = Long.parseLong(o.getOrDefault("shard-mib", "64"));
