@@ -26,6 +26,9 @@ import picocli.CommandLine.Command;
       FidelityCommand.class,
       ForwardCommand.class,
       InfoCommand.class,
+      KeygenCommand.class,
+      SignCommand.class,
+      VerifyCommand.class,
       SealCommand.class,
       CommandLine.HelpCommand.class
     })

@@ -44,7 +44,8 @@ class SamplerCliTest {
   void help_listsEveryCommand() {
     Result r = run("--help");
     assertEquals(0, r.code());
-    for (String c : List.of("demo", "generate", "schedule", "fidelity", "forward", "info", "seal")) {
+    for (String c : List.of("demo", "generate", "schedule", "fidelity", "forward", "info", "keygen", "sign", "verify",
+        "seal")) {
       assertTrue(r.out().contains(c), "help does not mention " + c + ":\n" + r.out());
     }
   }
