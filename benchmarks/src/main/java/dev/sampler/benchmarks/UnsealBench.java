@@ -213,9 +213,10 @@ public final class UnsealBench {
     System.out.println("|---|---|---|---|---|---|---|---|");
     for (Row r : rows) {
       double mbs = r.bytes() / 1e6 / r.seconds();
-      System.out.printf(Locale.ROOT, "| %s | %d | %d | %.3f | %,.0f | %.1fx | %.3f | %,.0f |%n",
-          r.what(), r.threads(), r.bytes() >> 20, r.seconds(), mbs, mbs / base, r.cpuSeconds(),
-          r.bytes() / 1e6 / r.cpuSeconds());
+      // The process CPU clock ticks in 10 ms steps: too short a run has no meaningful CPU rate.
+      String perCpu = r.cpuSeconds() < 0.05 ? "n/a" : String.format(Locale.ROOT, "%,.0f", r.bytes() / 1e6 / r.cpuSeconds());
+      System.out.printf(Locale.ROOT, "| %s | %d | %d | %.3f | %,.0f | %.1fx | %.3f | %s |%n",
+          r.what(), r.threads(), r.bytes() >> 20, r.seconds(), mbs, mbs / base, r.cpuSeconds(), perCpu);
     }
   }
 
