@@ -60,7 +60,7 @@ public final class BatchingBench {
   private record Done(long endNanos, long latencyNanos, boolean ok) {}
 
   public static void main(String[] args) throws Exception {
-    Map<String, String> o = options(args);
+    Map<String, String> o = BenchOptions.parse(args);
     int[] clientCounts = ints(o.getOrDefault("clients", "1,4,8,16"));
     int steps = Integer.parseInt(o.getOrDefault("steps", "20"));
     String scheduler = o.getOrDefault("scheduler", "dpmpp-2m-karras");
@@ -296,16 +296,5 @@ public final class BatchingBench {
 
   private static int[] ints(String csv) {
     return Arrays.stream(csv.split(",")).map(String::trim).mapToInt(Integer::parseInt).toArray();
-  }
-
-  private static Map<String, String> options(String[] args) {
-    Map<String, String> o = new LinkedHashMap<>();
-    for (int i = 0; i < args.length; i++) {
-      if (!args[i].startsWith("--") || i + 1 == args.length) {
-        throw new IllegalArgumentException("usage: --name value ...; got " + args[i]);
-      }
-      o.put(args[i].substring(2), args[++i]);
-    }
-    return o;
   }
 }

@@ -25,7 +25,6 @@ import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HexFormat;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -47,7 +46,8 @@ import javax.crypto.spec.SecretKeySpec;
  *   <li>SHA-256 alone, one thread: the JDK's {@code MessageDigest} and OpenSSL's;
  *   <li>OpenSSL AES-256-GCM decrypt alone, 1 MiB segments in memory, one thread;
  *   <li>{@link Unsealer} from the file: decrypt only, with a whole-file SHA-256, and with
- *       {@code --shard-mib} MiB shards, at 1 thread and at {@code --threads};
+ *       {@code --shard-mib} MiB shards, at 1 thread and at {@code --threads} (taking turns run by
+ *       run, so that changing load on a shared machine affects both alike);
  *   <li>{@link Unsealer} with the JDK fallback ({@code --baseline-mib} MiB file), at {@code --threads}.
  * </ul>
  *
@@ -97,7 +97,7 @@ public final class UnsealBench {
   }
 
   public static void main(String[] args) throws Exception {
-    Map<String, String> o = options(args);
+    Map<String, String> o = BenchOptions.parse(args);
     long mib = Long.parseLong(o.getOrDefault("mib", "1024"));
     long baselineMib = Long.parseLong(o.getOrDefault("baseline-mib", "128"));
     long shardMib = Long.parseLong(o.getOrDefault("shard-mib", "64"));
@@ -113,6 +113,9 @@ public final class UnsealBench {
     System.out.printf("plaintext %d MiB, baseline %d MiB, shards %d MiB, threads 1 and %d, %d reps (median) after %d warm-up%n",
         mib, baselineMib, shardMib, threads, reps, warmup);
     System.out.println("load average at start: " + loadAverage());
+    long[] stat0 = cpuJiffies();
+    long cpu0 = OS.getProcessCpuTime();
+    long wall0 = System.nanoTime();
 
     long size = mib << 20;
     long baselineSize = Math.min(size, baselineMib << 20);
@@ -174,18 +177,14 @@ public final class UnsealBench {
               BLACKHOLE += a.allocate(size, 64).get(ValueLayout.JAVA_BYTE, size - 1);
             }
           })));
-      for (int t : threadCounts(threads)) {
-        rows.add(measure("unseal, decrypt only", t, size, warmup, reps,
-            () -> unseal(sealed, key, t, DigestPlan.none(), ssl, size)));
-      }
-      for (int t : threadCounts(threads)) {
-        rows.add(measure("unseal + whole-file SHA-256 verify", t, size, warmup, reps,
-            () -> unseal(sealed, key, t, wholePlan, ssl, size)));
-      }
-      for (int t : threadCounts(threads)) {
-        rows.add(measure("unseal + " + shardMib + " MiB shard SHA-256 verify", t, size, warmup, reps,
-            () -> unseal(sealed, key, t, shardPlan, ssl, size)));
-      }
+      // 1 thread and all threads alternate run by run, so that a change in the machine's load
+      // (other jobs on the shared cores) hits both alike.
+      rows.addAll(measureByThreads("unseal, decrypt only", threads, size, warmup, reps,
+          t -> () -> unseal(sealed, key, t, DigestPlan.none(), ssl, size)));
+      rows.addAll(measureByThreads("unseal + whole-file SHA-256 verify", threads, size, warmup, reps,
+          t -> () -> unseal(sealed, key, t, wholePlan, ssl, size)));
+      rows.addAll(measureByThreads("unseal + " + shardMib + " MiB shard SHA-256 verify", threads, size, warmup, reps,
+          t -> () -> unseal(sealed, key, t, shardPlan, ssl, size)));
       rows.add(measure("unseal with the JDK fallback, decrypt only", threads, baselineSize, warmup, reps,
           () -> unseal(sealedJdk, key, threads, DigestPlan.none(), Crypto.jdk(), baselineSize)));
     } finally {
@@ -197,20 +196,67 @@ public final class UnsealBench {
       Files.deleteIfExists(dir);
     }
     System.out.println("load average at end: " + loadAverage());
+    long[] stat1 = cpuJiffies();
+    if (stat0 != null && stat1 != null) {
+      // /proc/stat counts every process on the machine (other containers too, which ps cannot see).
+      double wall = (System.nanoTime() - wall0) / 1e9;
+      double busy = (stat1[0] - stat0[0]) / 100.0;
+      double steal = (stat1[1] - stat0[1]) / 100.0;
+      double ours = (OS.getProcessCpuTime() - cpu0) / 1e9;
+      int cores = Runtime.getRuntime().availableProcessors();
+      System.out.printf(Locale.ROOT, "CPU time during the run: %.0f s wall x %d cores = %.0f core-s; this benchmark %.0f,"
+          + " other processes %.0f, hypervisor steal %.0f%n", wall, cores, wall * cores, ours, Math.max(0, busy - ours), steal);
+    }
     double base = rows.getFirst().bytes() / 1e6 / rows.getFirst().seconds();
     System.out.println();
     System.out.println("| operation | threads | MiB | median s | MB/s | vs baseline | CPU s | MB per CPU-s |");
     System.out.println("|---|---|---|---|---|---|---|---|");
     for (Row r : rows) {
       double mbs = r.bytes() / 1e6 / r.seconds();
-      System.out.printf(Locale.ROOT, "| %s | %d | %d | %.3f | %,.0f | %.1fx | %.3f | %,.0f |%n",
-          r.what(), r.threads(), r.bytes() >> 20, r.seconds(), mbs, mbs / base, r.cpuSeconds(),
-          r.bytes() / 1e6 / r.cpuSeconds());
+      // The process CPU clock ticks in 10 ms steps: too short a run has no meaningful CPU rate.
+      String perCpu = r.cpuSeconds() < 0.05 ? "n/a" : String.format(Locale.ROOT, "%,.0f", r.bytes() / 1e6 / r.cpuSeconds());
+      System.out.printf(Locale.ROOT, "| %s | %d | %d | %.3f | %,.0f | %.1fx | %.3f | %s |%n",
+          r.what(), r.threads(), r.bytes() >> 20, r.seconds(), mbs, mbs / base, r.cpuSeconds(), perCpu);
     }
   }
 
   private static int[] threadCounts(int threads) {
     return threads == 1 ? new int[] {1} : new int[] {1, threads};
+  }
+
+  /** One row per thread count; the thread counts take turns, run by run. */
+  private static List<Row> measureByThreads(String what, int threads, long bytes, int warmup, int reps,
+      java.util.function.IntFunction<Body> bodies) throws Exception {
+    int[] counts = threadCounts(threads);
+    for (int t : counts) {
+      for (int i = 0; i < warmup; i++) {
+        bodies.apply(t).run();
+      }
+    }
+    double[][] s = new double[counts.length][reps];
+    double[][] cpu = new double[counts.length][reps];
+    for (int i = 0; i < reps; i++) {
+      for (int k = 0; k < counts.length; k++) {
+        long c0 = OS.getProcessCpuTime();
+        s[k][i] = bodies.apply(counts[k]).run();
+        cpu[k][i] = (OS.getProcessCpuTime() - c0) / 1e9;
+      }
+    }
+    List<Row> rows = new ArrayList<>();
+    for (int k = 0; k < counts.length; k++) {
+      rows.add(row(what, counts[k], bytes, s[k], cpu[k]));
+    }
+    return rows;
+  }
+
+  private static Row row(String what, int threads, long bytes, double[] s, double[] cpu) {
+    Arrays.sort(s);
+    Arrays.sort(cpu);
+    int reps = s.length;
+    Row r = new Row(what, threads, bytes, s[reps / 2], cpu[reps / 2]);
+    System.out.printf(Locale.ROOT, "%-80s %2d threads: %6.0f MB/s (median %.3f s, min %.3f, max %.3f; CPU %.3f s)%n",
+        what, threads, bytes / 1e6 / r.seconds(), r.seconds(), s[0], s[reps - 1], r.cpuSeconds());
+    return r;
   }
 
   private static Row measure(String what, int threads, long bytes, int warmup, int reps, Body body) throws Exception {
@@ -231,12 +277,7 @@ public final class UnsealBench {
       s[i] = body.run();
       cpu[i] = (OS.getProcessCpuTime() - c0) / 1e9;
     }
-    Arrays.sort(s);
-    Arrays.sort(cpu);
-    Row r = new Row(what, threads, bytes, s[reps / 2], cpu[reps / 2]);
-    System.out.printf(Locale.ROOT, "%-80s %2d threads: %6.0f MB/s (median %.3f s, min %.3f, max %.3f; CPU %.3f s)%n",
-        what, threads, bytes / 1e6 / r.seconds(), r.seconds(), s[0], s[reps - 1], r.cpuSeconds());
-    return r;
+    return row(what, threads, bytes, s, cpu);
   }
 
   /** Seconds to unseal; closing (zero-fill and free) the output is not counted. */
@@ -339,22 +380,24 @@ public final class UnsealBench {
     return System.getProperty("os.arch");
   }
 
+  /** {busy, steal} jiffies (1/100 s) of all CPUs from /proc/stat, or null off Linux. */
+  private static long[] cpuJiffies() {
+    try {
+      String[] f = Files.readAllLines(Path.of("/proc/stat")).getFirst().trim().split("\\s+");
+      // cpu user nice system idle iowait irq softirq steal
+      long busy = Long.parseLong(f[1]) + Long.parseLong(f[2]) + Long.parseLong(f[3]) + Long.parseLong(f[6])
+          + Long.parseLong(f[7]);
+      return new long[] {busy, Long.parseLong(f[8])};
+    } catch (IOException | RuntimeException e) {
+      return null;
+    }
+  }
+
   private static String loadAverage() {
     try {
       return Files.readString(Path.of("/proc/loadavg")).strip();
     } catch (IOException e) {
       return "n/a";
     }
-  }
-
-  private static Map<String, String> options(String[] args) {
-    Map<String, String> o = new LinkedHashMap<>();
-    for (int i = 0; i < args.length; i++) {
-      if (!args[i].startsWith("--") || i + 1 == args.length) {
-        throw new IllegalArgumentException("usage: --name value ...; got " + args[i]);
-      }
-      o.put(args[i].substring(2), args[++i]);
-    }
-    return o;
   }
 }

@@ -121,7 +121,7 @@ public final class Crypto {
     } catch (CryptoUnavailableException e) {
       JdkCrypto jdk = JdkCrypto.INSTANCE;
       return new Chosen(jdk, new Selection(jdk.name(), jdk.description(),
-          "OpenSSL unavailable (" + e.getMessage() + "); AES-GCM will be much slower"));
+          "OpenSSL unavailable (" + e.getMessage() + "); using the JDK's AES-GCM, which is slower"));
     }
   }
 

@@ -234,16 +234,8 @@ public final class OpenSslCrypto implements CryptoProvider {
         MemorySegment in = offHeap(plaintext, tmp);
         try {
           MemorySegment o = out.isNative() ? out : tmp.allocate(out.byteSize());
-          iv.copyFrom(MemorySegment.ofArray(nonce));
-          check((int) encryptInit.invokeExact(enc, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, iv),
-              "EVP_EncryptInit_ex");
-          feedAad(encryptUpdate, enc, aad, tmp, "EVP_EncryptUpdate");
-          for (long off = 0; off < n; off += CHUNK) {
-            int len = (int) Math.min(CHUNK, n - off);
-            check((int) encryptUpdate.invokeExact(enc, o.asSlice(off, len), outLen, in.asSlice(off, len), len),
-                "EVP_EncryptUpdate");
-            checkLength(len);
-          }
+          begin(encryptInit, encryptUpdate, enc, nonce, aad, tmp, "EVP_Encrypt");
+          update(encryptUpdate, enc, in, o, n, "EVP_EncryptUpdate");
           check((int) encryptFinal.invokeExact(enc, o.asSlice(n, 0), outLen), "EVP_EncryptFinal_ex");
           check((int) cipherCtxCtrl.invokeExact(enc, EVP_CTRL_GCM_GET_TAG, TAG_BYTES, o.asSlice(n, TAG_BYTES)),
               "EVP_CIPHER_CTX_ctrl(GET_TAG)");
@@ -271,16 +263,8 @@ public final class OpenSslCrypto implements CryptoProvider {
         MemorySegment in = offHeap(ciphertextAndTag, tmp);
         MemorySegment o = out.isNative() ? out : tmp.allocate(Math.max(1, n)).asSlice(0, n);
         try {
-          iv.copyFrom(MemorySegment.ofArray(nonce));
-          check((int) decryptInit.invokeExact(dec, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, iv),
-              "EVP_DecryptInit_ex");
-          feedAad(decryptUpdate, dec, aad, tmp, "EVP_DecryptUpdate");
-          for (long off = 0; off < n; off += CHUNK) {
-            int len = (int) Math.min(CHUNK, n - off);
-            check((int) decryptUpdate.invokeExact(dec, o.asSlice(off, len), outLen, in.asSlice(off, len), len),
-                "EVP_DecryptUpdate");
-            checkLength(len);
-          }
+          begin(decryptInit, decryptUpdate, dec, nonce, aad, tmp, "EVP_Decrypt");
+          update(decryptUpdate, dec, in, o, n, "EVP_DecryptUpdate");
           check((int) cipherCtxCtrl.invokeExact(dec, EVP_CTRL_GCM_SET_TAG, TAG_BYTES, in.asSlice(n, TAG_BYTES)),
               "EVP_CIPHER_CTX_ctrl(SET_TAG)");
           int ok = (int) decryptFinal.invokeExact(dec, o.asSlice(n, 0), outLen);
@@ -304,17 +288,27 @@ public final class OpenSslCrypto implements CryptoProvider {
       }
     }
 
-    private void feedAad(MethodHandle updateFn, MemorySegment ctx, MemorySegment aad, Arena tmp, String name)
-        throws Throwable {
-      long a = aad.byteSize();
-      if (a == 0) {
-        return;
-      }
-      MemorySegment in = offHeap(aad, tmp);
-      for (long off = 0; off < a; off += CHUNK) {
-        int len = (int) Math.min(CHUNK, a - off);
-        // out == NULL: the input is associated data.
-        check((int) updateFn.invokeExact(ctx, MemorySegment.NULL, outLen, in.asSlice(off, len), len), name);
+    /** Sets the nonce on a keyed context ({@code *Init_ex} with only an IV) and feeds the associated data. */
+    private void begin(MethodHandle initFn, MethodHandle updateFn, MemorySegment ctx, byte[] nonce,
+        MemorySegment aad, Arena tmp, String prefix) throws Throwable {
+      iv.copyFrom(MemorySegment.ofArray(nonce));
+      check((int) initFn.invokeExact(ctx, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, iv),
+          prefix + "Init_ex");
+      // out == NULL: the input is associated data.
+      update(updateFn, ctx, offHeap(aad, tmp), MemorySegment.NULL, aad.byteSize(), prefix + "Update");
+    }
+
+    /** {@code *Update} over {@code n} bytes in int-sized chunks; {@code out} NULL feeds associated data. */
+    private void update(MethodHandle updateFn, MemorySegment ctx, MemorySegment in, MemorySegment out, long n,
+        String name) throws Throwable {
+      for (long off = 0; off < n; off += CHUNK) {
+        int len = (int) Math.min(CHUNK, n - off);
+        boolean aad = out.equals(MemorySegment.NULL);
+        MemorySegment dst = aad ? MemorySegment.NULL : out.asSlice(off, len);
+        check((int) updateFn.invokeExact(ctx, dst, outLen, in.asSlice(off, len), len), name);
+        if (!aad) {
+          checkLength(len);
+        }
       }
     }
 

@@ -33,10 +33,10 @@ public sealed interface DigestPlan permits DigestPlan.None, DigestPlan.WholeFile
   }
 
   /**
-   * SHA-256 per shard; the shards must be sorted and contiguous from 0.
+   * SHA-256 per shard; the shards must be sorted and contiguous from 0. An empty list stands for
+   * an empty file (model signing lists no shards for one).
    *
-   * @throws IllegalArgumentException if the list is empty or the shards do not follow each other
-   *     without gap or overlap
+   * @throws IllegalArgumentException if the shards do not follow each other without gap or overlap
    */
   static DigestPlan shards(List<Shard> shards) {
     return new Sharded(shards);
@@ -88,15 +88,12 @@ public sealed interface DigestPlan permits DigestPlan.None, DigestPlan.WholeFile
   /**
    * Shards that tile {@code [0, total())}.
    *
-   * @param shards sorted, contiguous from 0, at least one
+   * @param shards sorted, contiguous from 0; none for an empty file
    */
   record Sharded(List<Shard> shards) implements DigestPlan {
     /** Validates the tiling and copies the list. */
     public Sharded {
       Objects.requireNonNull(shards, "shards");
-      if (shards.isEmpty()) {
-        throw new IllegalArgumentException("a sharded digest plan needs at least one shard");
-      }
       List<Shard> copy = new ArrayList<>(shards.size());
       long next = 0;
       for (int i = 0; i < shards.size(); i++) {
@@ -111,9 +108,9 @@ public sealed interface DigestPlan permits DigestPlan.None, DigestPlan.WholeFile
       shards = List.copyOf(copy);
     }
 
-    /** Bytes covered: the end of the last shard. */
+    /** Bytes covered: the end of the last shard (0 without shards). */
     public long total() {
-      return shards.getLast().end();
+      return shards.isEmpty() ? 0 : shards.getLast().end();
     }
   }
 

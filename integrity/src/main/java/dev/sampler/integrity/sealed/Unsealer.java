@@ -51,7 +51,8 @@ public final class Unsealer {
    * @param fileName the plaintext file name it was sealed under (the associated data)
    * @param threads decryption threads, at least 1 (the caller is one of them)
    * @throws IntegrityException if the file is malformed or any segment does not authenticate
-   * @throws IOException if the file cannot be read
+   * @throws IOException if the file cannot be read ({@link InterruptedIOException} if the caller is
+   *     interrupted while the workers finish; the output is wiped then too)
    * @throws IllegalArgumentException if {@code threads < 1} or {@code fileName} is empty
    */
   public static UnsealedBytes unseal(Path sealedFile, DataKey key, String fileName, int threads)
@@ -259,12 +260,21 @@ public final class Unsealer {
           buffers[w] = scratch.allocate(SealedFormat.CIPHERTEXT_SEGMENT_BYTES, 64);
         }
         Thread[] threads = new Thread[workers];
-        for (int w = 1; w < workers; w++) {
-          int id = w;
-          threads[w] = Thread.ofPlatform().name("unseal-" + w).daemon(true).start(() -> work(gcm[id], buffers[id]));
+        boolean started = false;
+        try {
+          for (int w = 1; w < workers; w++) {
+            int id = w;
+            threads[w] = Thread.ofPlatform().name("unseal-" + w).daemon(true).start(() -> work(gcm[id], buffers[id]));
+          }
+          started = true;
+          work(gcm[0], buffers[0]);
+        } finally {
+          if (!started) {
+            abort = true; // a thread could not be started: stop the ones that were
+          }
+          // Always wait for every started worker: they use the contexts and buffers freed below.
+          joinAll(threads);
         }
-        work(gcm[0], buffers[0]);
-        joinAll(threads);
         rethrowFailures();
         // Every range was drained by the worker that completed its last bytes; this pass only
         // proves it (and would catch a scheduling bug instead of returning unchecked bytes).
@@ -291,7 +301,7 @@ public final class Unsealer {
     private void joinAll(Thread[] threads) throws InterruptedIOException {
       boolean interrupted = false;
       for (int w = 1; w < threads.length; w++) {
-        while (true) {
+        while (threads[w] != null) {
           try {
             threads[w].join();
             break;

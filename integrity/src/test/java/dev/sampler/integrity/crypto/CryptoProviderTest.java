@@ -185,7 +185,7 @@ class CryptoProviderTest {
       throw new CryptoUnavailableException("libcrypto.so.3 could not be loaded: not found");
     });
     assertEquals("jdk", s.implementation());
-    assertEquals("OpenSSL unavailable (libcrypto.so.3 could not be loaded: not found); AES-GCM will be much slower",
+    assertEquals("OpenSSL unavailable (libcrypto.so.3 could not be loaded: not found); using the JDK's AES-GCM, which is slower",
         s.reason());
     assertTrue(s.toString().startsWith("crypto: jdk (JDK javax.crypto"), s.toString());
   }

@@ -351,6 +351,10 @@ class SealUnsealTest {
     String empty = sha256Hex(new byte[0], 0, 0);
     assertEquals(0, unsealed(f, 2, DigestPlan.wholeFile(empty)).length);
     assertEquals(0, unsealed(f, 1, DigestPlan.shards(List.of(new DigestPlan.Shard(0, 0, empty)))).length);
+    assertEquals(0, unsealed(f, 2, DigestPlan.shards(List.of())).length); // model signing lists no shards
+    Path one = sealFile(new byte[1], "one.sealed");
+    assertRejected(one, key, NAME, DigestPlan.shards(List.of()),
+        one + ": the digest plan covers 0 bytes but the sealed file holds 1 bytes of plaintext");
     assertRejected(f, key, NAME, DigestPlan.wholeFile(sha256Hex(new byte[1], 0, 1)),
         f + ": plaintext does not match the expected SHA-256 of the whole file (bytes [0, 0))");
   }

@@ -97,8 +97,8 @@ final class SealCommand implements Callable<Integer> {
         if (rel.endsWith(".safetensors")) {
           Path target = out.resolve(rel + SealedFormat.SUFFIX);
           SealResult r = Sealer.seal(f, target, key, rel, crypto);
-          err.printf("sealed  %s -> %s  (%,d -> %,d bytes, %d segments)%n",
-              rel, out.relativize(target), r.plaintextBytes(), r.sealedBytes(), r.segments());
+          err.printf("sealed  %s -> %s  (%,d -> %,d bytes, %d segment%s)%n", rel, out.relativize(target),
+              r.plaintextBytes(), r.sealedBytes(), r.segments(), r.segments() == 1 ? "" : "s");
           sealedCount++;
           sealedBytes += r.plaintextBytes();
         } else {

@@ -38,7 +38,8 @@ class SealCommandTest {
     assertEquals(0, r.code(), r.err());
     assertEquals("", r.out());
     assertEquals(List.of("classes.json", "config.json", "diffusion_pytorch_model.safetensors.sealed",
-        "example-expected.safetensors.sealed", "example-input.safetensors.sealed", "scheduler_config.json"), names(out));
+        "example-expected.safetensors.sealed", "example-input.safetensors.sealed", "model.sig", "scheduler_config.json",
+        "signer.pub.pem"), names(out));
     assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(keyFile)));
     String keyText = Files.readString(keyFile);
     assertEquals(45, keyText.length());
@@ -48,7 +49,9 @@ class SealCommandTest {
         + "  (4,684,028 -> 4,684,148 bytes, 5 segments)"), r.err());
     assertTrue(r.err().contains("copied  config.json  (864 bytes)"), r.err());
     assertTrue(r.err().startsWith("crypto: "), r.err());
-    assertArrayEquals(Files.readAllBytes(DEMO.resolve("config.json")), Files.readAllBytes(out.resolve("config.json")));
+    for (String copied : List.of("config.json", "model.sig", "signer.pub.pem")) {
+      assertArrayEquals(Files.readAllBytes(DEMO.resolve(copied)), Files.readAllBytes(out.resolve(copied)), copied);
+    }
     try (DataKey key = DataKey.fromBase64(keyText);
         UnsealedBytes u = Unsealer.unseal(out.resolve("diffusion_pytorch_model.safetensors.sealed"), key,
             "diffusion_pytorch_model.safetensors", 2)) {
