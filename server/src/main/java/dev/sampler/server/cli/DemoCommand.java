@@ -52,8 +52,13 @@ import picocli.CommandLine.Spec;
     description = {
       "Serve the demo model in-process and make a labelled contact sheet through gRPC.",
       "First checks one UNet forward pass against PyTorch's output shipped with the model "
-          + "(relative L2 error <= 1e-5). Then starts the gRPC server in this process on a free loopback "
-          + "port with the embedded demo configuration (plaintext, loopback only, no warm-up) and asks it, as "
+          + "(relative L2 error <= 1e-5). Then runs the zero-trust start-up with development stand-ins: "
+          + "seals the weights with a fresh data key into a temporary directory, starts the reference key "
+          + "broker as a child process with that key in its INSECURE in-memory store and a policy for the "
+          + "insecure sample TEE, and starts the gRPC server in this process on a free loopback port "
+          + "(plaintext, loopback only, no warm-up), which verifies models/demo/model.sig against the pinned "
+          + "models/demo/signer.pub.pem, attests, unseals in memory, and prints each start-up step's time. "
+          + "It then asks the server, as "
           + "`generate --target` would, for one image of each of the 9 classes with fresh per-request DRBG "
           + "noise (OS entropy; --seed-hex or --seed-file replays, with --request-id and --tenant). Writes "
           + "OUT/sheet.png and OUT/img-NNN-<label>.png; the line under each image is the server's "
