@@ -36,10 +36,13 @@ class ContractDescriptorTest {
   private static final String KSERVE_PROTO_SHA256 = "408092a3cfb737c1be17e47211fd6b072211839f61d133af6512e64d4efcca04";
 
   @Test
-  void samplerProto_services_exactlySamplerServiceWithThreeMethods() {
+  void samplerProto_services_samplerServiceWithThreeMethodsAndAdminServiceWithReverify() {
     FileDescriptor file = SamplerProto.getDescriptor();
     assertEquals("sampler.v1", file.getPackage());
-    assertEquals(List.of("SamplerService"), file.getServices().stream().map(ServiceDescriptor::getName).toList());
+    assertEquals(List.of("SamplerService", "AdminService"),
+        file.getServices().stream().map(ServiceDescriptor::getName).toList());
+    assertEquals(Map.of("Reverify", "unary ReverifyRequest -> ReverifyResponse"),
+        shapes(file.findServiceByName("AdminService")));
     Map<String, String> expected = new LinkedHashMap<>();
     expected.put("Generate", "server-streaming GenerateRequest -> GenerateEvent");
     expected.put("ListModels", "unary ListModelsRequest -> ListModelsResponse");
