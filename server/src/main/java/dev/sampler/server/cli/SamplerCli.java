@@ -17,7 +17,8 @@ import picocli.CommandLine.Command;
     description = "Sandboxed diffusion sampler runtime: serve diffusion models over gRPC, call them, run, inspect and"
         + " port them.",
     footer = {"", "Exit codes: 0 success, 1 the command failed, 2 bad command line; a failed call to a server"
-        + " exits 3 to 8 or 130 by its gRPC status (see 'sampler generate --help')."},
+        + " exits 3 to 8 or 130 by its gRPC status (see 'sampler generate --help'); 'sampler serve' exits 11 to 17"
+        + " when a start-up step fails and 20 on integrity drift (see 'sampler serve --help')."},
     subcommands = {
       DemoCommand.class,
       ServeCommand.class,

@@ -22,10 +22,17 @@ import picocli.CommandLine.Spec;
     description = {
       "Run the gRPC server (sampler.v1, KServe v2, health, reflection) and its observability endpoints.",
       "",
-      "Prints the bound addresses, then SERVING once the models are loaded and warmed up. SIGTERM or"
-          + " SIGINT: stop accepting work, drain in-flight requests (drain-timeout), exit.",
+      "Start-up runs in order, fail-closed: 1 config, 2 sandbox self-check, 3 integrity (each model's"
+          + " model.sig against its pinned signer-public-key), 4 attestation (key release from the key broker,"
+          + " for a sealed model), 5 unseal (in memory), 6 upload, 7 readiness (warm-up). Prints the bound"
+          + " addresses, then SERVING once every step passed. SIGTERM or SIGINT: stop accepting work, drain"
+          + " in-flight requests (drain-timeout), exit 0.",
       "",
-      "Without --config it serves the embedded demo: models/demo, plaintext gRPC on 127.0.0.1:50051"
+      "Exit codes: 10 + N when start-up step N fails (11 config ... 17 readiness; the message names the step"
+          + " and what failed); 20 when runtime re-verification finds drift and integrity.exit-on-drift is set.",
+      "",
+      "Without --config it serves the embedded demo: models/demo (signature checked against"
+          + " models/demo/signer.pub.pem, every sandbox check relaxed), plaintext gRPC on 127.0.0.1:50051"
           + " (development only), observability on 127.0.0.1:9464. Environment variables SAMPLER_<KEY>"
           + " override config keys (e.g. SAMPLER_GRPC_PORT); see server/README.md."
     })
