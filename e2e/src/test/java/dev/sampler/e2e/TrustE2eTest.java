@@ -107,9 +107,13 @@ class TrustE2eTest {
   }
 
   private static Path copyOfSealed(Path tmp) throws IOException {
-    Path to = tmp.resolve("model");
+    return copyDir(broker.sealed, tmp.resolve("model"));
+  }
+
+  /** Copies the files of a flat model directory into a new directory {@code to}. */
+  private static Path copyDir(Path from, Path to) throws IOException {
     Files.createDirectories(to);
-    try (Stream<Path> s = Files.list(broker.sealed)) {
+    try (Stream<Path> s = Files.list(from)) {
       for (Path f : (Iterable<Path>) s::iterator) {
         Files.copy(f, to.resolve(f.getFileName()));
       }
@@ -189,13 +193,7 @@ class TrustE2eTest {
 
   @Test
   void flippedByteInPlaintextWeights_exitsAtIntegrityNamingTheFile(@TempDir Path tmp) throws Exception {
-    Path model = tmp.resolve("plain");
-    Files.createDirectories(model);
-    try (Stream<Path> s = Files.list(E2e.demoModel())) {
-      for (Path f : (Iterable<Path>) s::iterator) {
-        Files.copy(f, model.resolve(f.getFileName()));
-      }
-    }
+    Path model = copyDir(E2e.demoModel(), tmp.resolve("plain"));
     byte[] b = Files.readAllBytes(model.resolve(WEIGHTS));
     b[b.length - 100] ^= 0x01;
     Files.write(model.resolve(WEIGHTS), b);
@@ -227,13 +225,7 @@ class TrustE2eTest {
         tmp.resolve("other.pub.pem").toString()), Map.of(), tmp, "keygen", Duration.ofSeconds(90));
     assertEquals(0, k.code(), k.toString());
     // re-sign the plaintext model with the other key and put that signature beside the sealed files
-    Path plain = tmp.resolve("plain");
-    Files.createDirectories(plain);
-    try (Stream<Path> s = Files.list(E2e.demoModel())) {
-      for (Path f : (Iterable<Path>) s::iterator) {
-        Files.copy(f, plain.resolve(f.getFileName()));
-      }
-    }
+    Path plain = copyDir(E2e.demoModel(), tmp.resolve("plain"));
     Proc.Result sign = Proc.run(Proc.sampler("sign", "--model", plain.toString(), "--private-key", priv.toString()),
         Map.of(), tmp, "sign", Duration.ofSeconds(90));
     assertEquals(0, sign.code(), sign.toString());
