@@ -198,7 +198,7 @@ class TrustE2eTest {
     b[b.length - 100] ^= 0x01;
     Files.write(model.resolve(WEIGHTS), b);
     expectStartupFailure(tmp, config(tmp.resolve("server"), model, null, broker.kbsUrl, ""), 3, "integrity",
-        "'" + WEIGHTS + "' (signed c0e2721601f1");
+        "'" + WEIGHTS + "': content does not match model.sig: SHA-256 3b60b7e5d849..., signed c0e2721601f1...");
   }
 
   @Test

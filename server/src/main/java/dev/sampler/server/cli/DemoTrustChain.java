@@ -75,7 +75,7 @@ final class DemoTrustChain implements AutoCloseable {
     try {
       Path model = Files.createDirectory(dir.resolve("model"));
       long t0 = System.nanoTime();
-      String base64;
+      byte[] base64;
       try (DataKey key = DataKey.generate(); Stream<Path> files = Files.list(source)) {
         for (Path f : (Iterable<Path>) files.sorted()::iterator) {
           String name = f.getFileName().toString();
@@ -88,9 +88,7 @@ final class DemoTrustChain implements AutoCloseable {
             Files.copy(f, model.resolve(name));
           }
         }
-        byte[] b64 = key.toBase64(InsecureKeyAccess.get());
-        base64 = new String(b64, StandardCharsets.US_ASCII);
-        Arrays.fill(b64, (byte) 0);
+        base64 = key.toBase64(InsecureKeyAccess.get()); // bytes, zeroed once written: never a String
       }
       long sealNanos = System.nanoTime() - t0;
 
@@ -107,9 +105,12 @@ final class DemoTrustChain implements AutoCloseable {
       broker = new ProcessBuilder(cmd).redirectErrorStream(true).start();
       try (OutputStream in = broker.getOutputStream()) {
         // "repo/type/tag BASE64" lines, then end of input: the key lives only in the broker's memory
-        in.write((RESOURCE + " " + base64 + "\n").getBytes(StandardCharsets.US_ASCII));
+        in.write((RESOURCE + " ").getBytes(StandardCharsets.US_ASCII));
+        in.write(base64);
+        in.write('\n');
+      } finally {
+        Arrays.fill(base64, (byte) 0);
       }
-      base64 = null;
       List<String> log = java.util.Collections.synchronizedList(new ArrayList<>());
       BufferedReader out = new BufferedReader(new InputStreamReader(broker.getInputStream(), StandardCharsets.UTF_8));
       CompletableFuture<URI> url = new CompletableFuture<>();

@@ -97,8 +97,15 @@ public final class TrustedModelLoader {
     Map<String, Path> sealed = sealedFiles(m.dir(), who);
     VerifiedManifest manifest = null;
     PublicKey pinned = null;
+    // On disk (re-verification): sealed files stand for their plaintext. At start-up the plaintext
+    // weights are hashed once, in memory, where they are loaded from, not also on disk.
     VerifyOptions options = VerifyOptions.defaults().withSignatureFile(t.signature()).withIgnorePaths(t.ignorePaths())
         .withVerifiedElsewhere(sealed.keySet()).withThreads(Math.max(1, Math.min(threads, 4)));
+    java.util.Set<String> inMemory = new java.util.HashSet<>(sealed.keySet());
+    if (!sealed.containsKey(WEIGHTS)) {
+      inMemory.add(WEIGHTS);
+    }
+    VerifyOptions atStart = options.withVerifiedElsewhere(inMemory);
     if (t.insecureSkipSignature()) {
       LOG.log(Level.WARNING, "INSECURE: " + who + " is loaded WITHOUT verifying its signature"
           + " (insecure-skip-signature: true). Development only.");
@@ -106,7 +113,7 @@ public final class TrustedModelLoader {
       try {
         pinned = SigningKeys.readPublicKey(t.signerPublicKey().orElseThrow());
         manifest = ModelSignature.verify(t.signature(), pinned);
-        manifest.verifyDirectory(m.dir(), options);
+        manifest.verifyDirectory(m.dir(), atStart);
         manifest.warnings().forEach(w -> LOG.log(Level.WARNING, who + ": " + w));
       } catch (IntegrityException | IOException e) {
         throw new StartupException(StartupStep.INTEGRITY, who + ": " + e.getMessage(), e);
