@@ -48,7 +48,10 @@ class KeyBrokerProtocolIT {
     String keys = "sampler/model/demo " + Base64.getEncoder().encodeToString(DEMO_KEY) + "\n"
         + "sampler/model/snp-only " + Base64.getEncoder().encodeToString(SNP_KEY) + "\n\n";
     broker = BrokerProcess.serve(dir, List.of("--policy", policy().toString(), "--keystore", "dev-software",
-        "--allow-sample-tee", "--audit-log", audit.toString()), Map.of(), keys);
+        "--allow-sample-tee", "--audit-log", audit.toString(),
+        // this class makes well over the default burst of requests from one address within seconds;
+        // the limiter itself is tested in BrokerLimitsIT with a tiny limit
+        "--rate-limit-burst", "100000", "--rate-limit-per-minute", "6000000"), Map.of(), keys);
     raw = new RawKbs(broker.base());
   }
 
