@@ -3,6 +3,8 @@ package dev.sampler.benchmarks.grpc;
 import dev.sampler.api.v1.ClassCount;
 import dev.sampler.api.v1.GenerateEvent;
 import dev.sampler.api.v1.GenerateRequest;
+import dev.sampler.api.v1.ListModelsRequest;
+import dev.sampler.api.v1.ListModelsResponse;
 import dev.sampler.api.v1.SamplerServiceGrpc;
 import dev.sampler.engine.sampling.SamplingResult;
 import dev.sampler.scheduler.Code;
@@ -15,7 +17,11 @@ import dev.sampler.server.engine.Engine;
 import dev.sampler.server.engine.ModelHost;
 import dev.sampler.server.engine.Renderer;
 import io.grpc.ManagedChannel;
+import io.grpc.Server;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.grpc.stub.StreamObserver;
+import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -33,11 +39,11 @@ import java.util.concurrent.TimeUnit;
  * batcher, waiting for the result, then building the same {@code Image} messages (PNG, digest,
  * checker) the service sends; (b) over loopback gRPC with the generated blocking stub (HTTP/2,
  * protobuf, the tenant interceptor, the event stream). Reports p50/p90/p99 of each and the
- * difference of the medians.
+ * difference of the medians. Then the transport's floor on the same machine (see {@link #floors}).
  *
  * <p>Run: {@code java --enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow
  * --add-modules=jdk.incubator.vector -cp benchmarks/target/benchmarks.jar
- * dev.sampler.benchmarks.grpc.GrpcOverheadBench [samples] [sampler-home]}
+ * dev.sampler.benchmarks.grpc.GrpcOverheadBench [samples] [sampler-home] [warm-up rounds]}
  */
 public final class GrpcOverheadBench {
   private GrpcOverheadBench() {}
@@ -83,7 +89,9 @@ public final class GrpcOverheadBench {
       try {
         long[] inProcess = new long[samples];
         long[] grpc = new long[samples];
-        int warm = Math.max(100, samples / 2);
+        // Long enough for C2 to finish compiling the HTTP/2 and gRPC paths while the UNet keeps
+        // both cores busy: with 600 rounds the added p50 read 1.8-2.4 ms, with 6,000 1.4 ms.
+        int warm = args.length > 2 ? Integer.parseInt(args[2]) : 3000;
         for (int i = -warm; i < samples; i++) {
           String id = "overhead-" + (i + warm);
           long a = inProcess(engine, host, tenant, id + "a");
@@ -107,22 +115,65 @@ public final class GrpcOverheadBench {
             ms(grpc, 90), ms(grpc, 99));
         System.out.printf(Locale.ROOT, "added p50 latency of the gRPC path: %.3f ms (target < 1 ms); ratio %.2fx%n",
             ms(grpc, 50) - ms(inProcess, 50), ms(grpc, 50) / ms(inProcess, 50));
-        // The transport's floor: a unary call that does no engine work.
-        long[] unary = new long[samples];
-        for (int i = -warm; i < samples; i++) {
-          long t0 = System.nanoTime();
-          stub.listModels(dev.sampler.api.v1.ListModelsRequest.getDefaultInstance());
-          if (i >= 0) {
-            unary[i] = System.nanoTime() - t0;
-          }
-        }
-        Arrays.sort(unary);
-        System.out.printf(Locale.ROOT, "unary ListModels over the same channel: p50 %.3f ms  p90 %.3f ms%n",
-            ms(unary, 50), ms(unary, 90));
+        floors(stub, samples, warm);
       } finally {
         channel.shutdownNow().awaitTermination(10, TimeUnit.SECONDS);
       }
     }
+  }
+
+  /**
+   * The transport's floor on this machine: a unary {@code ListModels} (no engine work) against this
+   * server and against grpc-java's own Netty server answering the same bytes, called alternately
+   * over the same kind of channel, back to back and after an idle gap like the one a Generate's
+   * forward leaves. Neither server can beat the gapped figure: it is the cost of waking the
+   * client's and the server's threads, which is what most of the Generate overhead is.
+   */
+  private static void floors(SamplerServiceGrpc.SamplerServiceBlockingStub ours, int samples, int warm)
+      throws Exception {
+    ListModelsResponse answer = ours.listModels(ListModelsRequest.getDefaultInstance());
+    Server netty = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
+        .addService(new SamplerServiceGrpc.SamplerServiceImplBase() {
+          @Override
+          public void listModels(ListModelsRequest request, StreamObserver<ListModelsResponse> observer) {
+            observer.onNext(answer);
+            observer.onCompleted();
+          }
+        }).build().start();
+    ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", netty.getPort()).usePlaintext().build();
+    try {
+      SamplerServiceGrpc.SamplerServiceBlockingStub plain = SamplerServiceGrpc.newBlockingStub(channel);
+      for (int gapMillis : new int[] {0, 5}) {
+        long[] a = new long[samples];
+        long[] b = new long[samples];
+        for (int i = -warm; i < samples; i++) {
+          long x = unary(ours, i >= 0 ? gapMillis : 0);
+          long y = unary(plain, i >= 0 ? gapMillis : 0);
+          if (i >= 0) {
+            a[i] = x;
+            b[i] = y;
+          }
+        }
+        Arrays.sort(a);
+        Arrays.sort(b);
+        System.out.printf(Locale.ROOT, "unary ListModels, %s: this server p50 %.3f ms p90 %.3f ms;"
+            + " grpc-java Netty server p50 %.3f ms p90 %.3f ms%n",
+            gapMillis == 0 ? "back to back" : gapMillis + " ms idle before each call", ms(a, 50), ms(a, 90),
+            ms(b, 50), ms(b, 90));
+      }
+    } finally {
+      channel.shutdownNow().awaitTermination(10, TimeUnit.SECONDS);
+      netty.shutdownNow().awaitTermination(10, TimeUnit.SECONDS);
+    }
+  }
+
+  private static long unary(SamplerServiceGrpc.SamplerServiceBlockingStub stub, int gapMillis) throws Exception {
+    if (gapMillis > 0) {
+      Thread.sleep(gapMillis);
+    }
+    long t0 = System.nanoTime();
+    stub.listModels(ListModelsRequest.getDefaultInstance());
+    return System.nanoTime() - t0;
   }
 
   private static long inProcess(Engine engine, ModelHost host, Tenant tenant, String id) throws Exception {
