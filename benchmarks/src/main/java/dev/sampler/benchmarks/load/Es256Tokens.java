@@ -1,15 +1,17 @@
 package dev.sampler.benchmarks.load;
 
+import dev.sampler.server.auth.Es256Jws;
 import java.nio.charset.StandardCharsets;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
-import java.security.Signature;
 import java.security.spec.ECGenParameterSpec;
 import java.util.Base64;
+import java.util.LinkedHashMap;
+import java.util.Map;
 
 /**
  * Mints gateway tokens (compact JWS, ES256, RFC 7515/7519) for the load driver's tenants, the way
- * a gateway in front of the sampler would. The key pair is made per run; only its public half is
+ * a gateway in front of the sampler would, with the server's own {@link Es256Jws#sign}. The key pair is made per run; only its public half is
  * written (into the server's config).
  */
 final class Es256Tokens {
@@ -33,15 +35,13 @@ final class Es256Tokens {
 
   /** A token for {@code tenant} valid for {@code seconds}. */
   String mint(String tenant, long seconds) throws Exception {
-    Base64.Encoder b64 = Base64.getUrlEncoder().withoutPadding();
     long now = System.currentTimeMillis() / 1000;
-    String header = b64.encodeToString("{\"alg\":\"ES256\",\"typ\":\"JWT\"}".getBytes(StandardCharsets.UTF_8));
-    String claims = b64.encodeToString(("{\"sub\":\"" + tenant + "\",\"aud\":\"" + audience + "\",\"iat\":" + now
-        + ",\"nbf\":" + (now - 5) + ",\"exp\":" + (now + seconds) + "}").getBytes(StandardCharsets.UTF_8));
-    String input = header + "." + claims;
-    Signature s = Signature.getInstance("SHA256withECDSAinP1363Format");
-    s.initSign(keys.getPrivate());
-    s.update(input.getBytes(StandardCharsets.US_ASCII));
-    return input + "." + b64.encodeToString(s.sign());
+    Map<String, Object> claims = new LinkedHashMap<>();
+    claims.put("sub", tenant);
+    claims.put("aud", audience);
+    claims.put("iat", now);
+    claims.put("nbf", now - 5);
+    claims.put("exp", now + seconds);
+    return Es256Jws.sign(claims, keys.getPrivate());
   }
 }
